@@ -1,0 +1,1 @@
+"""Pure compilation of intent into per-node dataplane configuration."""

@@ -1,0 +1,1 @@
+"""Schemas and validation rules of every intent kind."""

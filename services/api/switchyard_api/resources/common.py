@@ -1,0 +1,205 @@
+"""Shared pieces of every resource schema: metadata, label selectors, address validators."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+API_VERSION = "switchyard.io/v1"
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def check_dns1123_label(value: str) -> str:
+    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+        raise ValueError(
+            "must be a DNS-1123 label: at most 63 lower-case alphanumerics or '-', "
+            "starting and ending with an alphanumeric"
+        )
+    return value
+
+
+def check_dns1123_subdomain(value: str) -> str:
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+        raise ValueError(
+            "must be a DNS-1123 subdomain: at most 253 lower-case alphanumerics, '-' or '.', "
+            "starting and ending with an alphanumeric"
+        )
+    return value
+
+
+def check_label_key(key: str) -> str:
+    prefix, _, name = key.rpartition("/")
+    if "/" in key and not prefix:
+        raise ValueError(f"label key {key!r}: prefix must not be empty")
+    if prefix:
+        check_dns1123_subdomain(prefix)
+    if len(name) > 63 or not _LABEL_NAME.match(name):
+        raise ValueError(
+            f"label key {key!r}: name part must be at most 63 alphanumerics, '-', '_' or '.', "
+            "starting and ending with an alphanumeric"
+        )
+    return key
+
+
+def check_label_value(value: str) -> str:
+    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        raise ValueError(
+            f"label value {value!r} must be empty or at most 63 alphanumerics, '-', '_' or '.', "
+            "starting and ending with an alphanumeric"
+        )
+    return value
+
+
+def check_labels(labels: dict[str, str]) -> dict[str, str]:
+    for key, value in labels.items():
+        check_label_key(key)
+        check_label_value(value)
+    return labels
+
+
+def check_annotations(annotations: dict[str, str]) -> dict[str, str]:
+    for key in annotations:
+        check_label_key(key)
+    if sum(len(k) + len(v) for k, v in annotations.items()) > 256 * 1024:
+        raise ValueError("annotations may hold at most 256 KiB in total")
+    return annotations
+
+
+def check_port_name(value: str) -> str:
+    """IANA service name, as Kubernetes requires for named ports."""
+    if len(value) > 15 or not _IANA_SVC_NAME.match(value) or "--" in value:
+        raise ValueError(
+            f"{value!r} is not a valid port name: at most 15 lower-case alphanumerics or '-', "
+            "no '--', starting and ending with an alphanumeric"
+        )
+    if not any(c.isalpha() for c in value):
+        raise ValueError(f"{value!r} is not a valid port name: needs at least one letter")
+    return value
+
+
+def check_ip(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a valid IPv4 or IPv6 address") from None
+
+
+def check_cidr(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid CIDR: {exc}") from None
+
+
+def ip_family(value: str) -> int:
+    """4 or 6 for an address or a CIDR."""
+    return ipaddress.ip_network(value, strict=False).version
+
+
+def check_distinct_families(values: list[str], what: str) -> list[str]:
+    families = [ip_family(v) for v in values]
+    if len(set(families)) != len(families):
+        raise ValueError(f"{what} may hold at most one address per IP family")
+    return values
+
+
+def check_no_duplicates(values: list[Any], what: str) -> None:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+Name = Annotated[str, AfterValidator(check_dns1123_label)]
+IPAddress = Annotated[str, AfterValidator(check_ip)]
+CIDR = Annotated[str, AfterValidator(check_cidr)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+PortName = Annotated[str, AfterValidator(check_port_name)]
+Protocol = Literal["TCP", "UDP", "SCTP"]
+Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
+Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
+ASN = Annotated[int, Field(ge=1, le=4294967295)]
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are errors: a typo in intent must never be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabelSelectorRequirement(StrictModel):
+    key: Annotated[str, AfterValidator(check_label_key)]
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
+    values: list[Annotated[str, AfterValidator(check_label_value)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _values_fit_operator(self) -> LabelSelectorRequirement:
+        if self.operator in ("In", "NotIn") and not self.values:
+            raise ValueError(f"operator {self.operator} needs at least one value")
+        if self.operator in ("Exists", "DoesNotExist") and self.values:
+            raise ValueError(f"operator {self.operator} takes no values")
+        return self
+
+
+class LabelSelector(StrictModel):
+    """Kubernetes label selector: all of matchLabels and matchExpressions must hold."""
+
+    matchLabels: Labels = Field(default_factory=dict)
+    matchExpressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        for key, value in self.matchLabels.items():
+            if labels.get(key) != value:
+                return False
+        for req in self.matchExpressions:
+            present = req.key in labels
+            if req.operator == "In" and (not present or labels[req.key] not in req.values):
+                return False
+            if req.operator == "NotIn" and present and labels[req.key] in req.values:
+                return False
+            if req.operator == "Exists" and not present:
+                return False
+            if req.operator == "DoesNotExist" and present:
+                return False
+        return True
+
+    def is_empty(self) -> bool:
+        return not self.matchLabels and not self.matchExpressions
+
+
+class ObjectMetaIn(StrictModel):
+    """Metadata a client may send; server-owned fields are accepted and ignored on input."""
+
+    name: Name | None = None
+    namespace: Name | None = None
+    labels: Labels = Field(default_factory=dict)
+    annotations: Annotations = Field(default_factory=dict)
+    uid: str | None = None
+    resourceVersion: str | None = None
+    creationTimestamp: str | None = None
+
+
+class ObjectMeta(StrictModel):
+    name: str
+    namespace: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    uid: str
+    resourceVersion: str
+    creationTimestamp: str
+
+
+class ListMeta(StrictModel):
+    resourceVersion: str
+    # Opaque cursor for the next page; absent on the last page.
+    continue_: str | None = Field(default=None, alias="continue")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)

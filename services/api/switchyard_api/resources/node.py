@@ -1,0 +1,82 @@
+"""Node: a host running VPP, GoBGP and the agent."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+
+from .common import (
+    ASN,
+    CIDR,
+    IPAddress,
+    StrictModel,
+    check_distinct_families,
+    check_no_duplicates,
+    ip_family,
+)
+
+
+class NodeBgp(StrictModel):
+    asn: ASN
+    routerId: IPAddress = Field(description="BGP router id, an IPv4 address")
+
+    @model_validator(mode="after")
+    def _router_id_is_ipv4(self) -> NodeBgp:
+        if ip_family(self.routerId) != 4:
+            raise ValueError("routerId must be an IPv4 address")
+        return self
+
+
+class NodeLoadBalancer(StrictModel):
+    """Settings of VPP's lb plugin (lb_conf) when this node is selected as an LB node."""
+
+    ip4SourceAddress: IPAddress | None = Field(
+        default=None, description="encap source for IPv4 (default: the node's first IPv4)"
+    )
+    ip6SourceAddress: IPAddress | None = Field(
+        default=None, description="encap source for IPv6 (default: the node's first IPv6)"
+    )
+    stickyBucketsPerCore: Annotated[int, Field(ge=1, le=1 << 24)] = 1024
+    flowTimeoutSeconds: Annotated[int, Field(ge=1, le=86400)] = 40
+
+    @model_validator(mode="after")
+    def _families(self) -> NodeLoadBalancer:
+        if self.ip4SourceAddress and ip_family(self.ip4SourceAddress) != 4:
+            raise ValueError("ip4SourceAddress must be an IPv4 address")
+        if self.ip6SourceAddress and ip_family(self.ip6SourceAddress) != 6:
+            raise ValueError("ip6SourceAddress must be an IPv6 address")
+        return self
+
+
+class NodeSpec(StrictModel):
+    addresses: list[IPAddress] = Field(
+        min_length=1, description="the node's own addresses (IPv4 and/or IPv6)"
+    )
+    podCIDRs: list[CIDR] = Field(default_factory=list, max_length=2)
+    uplinkInterface: str = Field(
+        default="", max_length=64, description="VPP interface toward the rest of the cluster"
+    )
+    bgp: NodeBgp | None = None
+    loadBalancer: NodeLoadBalancer = Field(default_factory=NodeLoadBalancer)
+
+    @field_validator("addresses")
+    @classmethod
+    def _unique_addresses(cls, value: list[str]) -> list[str]:
+        check_no_duplicates(value, "address")
+        return value
+
+    @field_validator("podCIDRs")
+    @classmethod
+    def _one_cidr_per_family(cls, value: list[str]) -> list[str]:
+        return check_distinct_families(value, "podCIDRs")
+
+
+class NodeStatus(StrictModel):
+    """Reported by the distribution service; read-only for clients."""
+
+    connected: bool = False
+    agentVersion: str | None = None
+    appliedRevision: int | None = None
+    lastError: str | None = None
+    lastSeen: str | None = None
