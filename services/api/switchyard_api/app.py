@@ -1,0 +1,108 @@
+"""Builds the FastAPI application: store, routes, middleware, background listeners."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from . import __version__
+from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
+from .http import crud, events, health, tokens
+from .http.limits import BodySizeLimit
+from .http.problems import Problem, install_handlers
+from .metrics import ApiMetrics
+from .resources.registry import ALL_KINDS
+from .store.db import create_store_engine, is_postgres
+from .store.feed import ChangeFeed, listen_for_commits
+from .store.store import IntentStore
+from .store.transaction import Change
+from .settings import Settings
+from .writes import IntentWriter
+
+log = logging.getLogger("switchyard.api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_store_engine(settings.database_url)
+    store = IntentStore(engine, event_retention=settings.event_retention)
+    feed = ChangeFeed()
+    metrics = ApiMetrics()
+
+    def after_commit(changes: list[Change]) -> None:
+        metrics.revision.set(changes[-1].revision)
+        feed.publish(changes[-1].revision)
+
+    store.on_commit.append(after_commit)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        feed.attach(asyncio.get_running_loop())
+        if settings.admin_token:
+            token_store = TokenStore(store)
+            token_store.ensure(
+                BOOTSTRAP_ADMIN_ID, settings.admin_token, "admin", "from SWITCHYARD_ADMIN_TOKEN"
+            )
+        listener: asyncio.Task[None] | None = None
+        if is_postgres(engine):
+            conninfo = engine.url.set(drivername="postgresql").render_as_string(
+                hide_password=False
+            )
+            listener = asyncio.create_task(listen_for_commits(conninfo, feed))
+        try:
+            yield
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            engine.dispose()
+
+    app = FastAPI(
+        title="Switchyard API",
+        version=__version__,
+        description=(
+            "Intent API of Switchyard, a control plane for FD.io VPP and GoBGP. Objects are "
+            "Kubernetes-shaped; every write gets a global revision; errors are RFC 9457 "
+            "problem details."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.feed = feed
+    app.state.metrics = metrics
+    app.state.tokens = TokenStore(store)
+    app.state.writer = IntentWriter(store, settings.node_ports)
+    install_handlers(app)
+    app.middleware("http")(metrics.middleware)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    for info in ALL_KINDS:
+        app.include_router(crud.kind_router(info))
+    app.include_router(events.router)
+    app.include_router(tokens.router)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
+    return app
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -1,0 +1,103 @@
+"""Bearer tokens: only their SHA-256 is stored; roles reader < writer < admin."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Literal
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from .errors import ApiError
+from .store.models import ApiToken
+from .store.store import IntentStore
+from .store.transaction import utc_now
+
+Role = Literal["reader", "writer", "admin"]
+ROLE_RANK: dict[str, int] = {"reader": 1, "writer": 2, "admin": 3}
+TOKEN_PREFIX = "sy_"
+BOOTSTRAP_ADMIN_ID = "bootstrap-admin"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenStore:
+    def __init__(self, store: IntentStore) -> None:
+        self.store = store
+
+    def create(self, role: Role, description: str = "") -> tuple[ApiToken, str]:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = ApiToken(
+            id=str(uuid.uuid4()),
+            token_hash=hash_token(token),
+            role=role,
+            description=description,
+            created_at=utc_now(),
+        )
+        with self.store.read() as session, session.begin():
+            session.add(row)
+        return row, token
+
+    def ensure(self, token_id: str, token: str, role: Role, description: str) -> None:
+        """Make `token` valid with `role` under a fixed id (for SWITCHYARD_ADMIN_TOKEN)."""
+        with self.store.read() as session, session.begin():
+            row = session.get(ApiToken, token_id)
+            if row is None:
+                session.add(
+                    ApiToken(
+                        id=token_id,
+                        token_hash=hash_token(token),
+                        role=role,
+                        description=description,
+                        created_at=utc_now(),
+                    )
+                )
+            else:
+                row.token_hash = hash_token(token)
+                row.role = role
+
+    def role_of(self, token: str) -> str | None:
+        with self.store.read() as session:
+            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+            return row.role if row is not None else None
+
+    def list(self) -> list[ApiToken]:
+        with self.store.read() as session:
+            return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at)))
+
+    def delete(self, token_id: str) -> bool:
+        with self.store.read() as session, session.begin():
+            row = session.get(ApiToken, token_id)
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+
+bearer = HTTPBearer(auto_error=False, description="A token from `switchyard-api token create`")
+
+
+def require(role: Role) -> Callable[..., str]:
+    """A dependency that admits requests whose token has at least `role`."""
+
+    def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+    ) -> str:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise ApiError(401, "Unauthorized", "missing bearer token")
+        tokens: TokenStore = request.app.state.tokens
+        granted = tokens.role_of(credentials.credentials)
+        if granted is None:
+            raise ApiError(401, "Unauthorized", "invalid or revoked token")
+        if ROLE_RANK[granted] < ROLE_RANK[role]:
+            raise ApiError(403, "Forbidden", f"this needs role {role}; the token has {granted}")
+        return granted
+
+    return dependency

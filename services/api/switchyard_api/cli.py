@@ -1,0 +1,121 @@
+"""`switchyard-api`: serve, migrate, openapi, token create."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from .settings import Settings, parse_listen
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for field in ("database_url", "http_listen", "admin_token"):
+        value = getattr(args, field, None)
+        if value is not None:
+            overrides[field] = value
+    return Settings(**overrides)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .app import create_app
+    from .store.db import create_store_engine, schema_problem
+
+    settings = _settings(args)
+    engine = create_store_engine(settings.database_url)
+    problem = schema_problem(engine)
+    engine.dispose()
+    if problem is not None:
+        print(f"switchyard-api: refusing to start: {problem}", file=sys.stderr)
+        return 2
+    host, port = parse_listen(settings.http_listen)
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .store.db import head_revision, upgrade_to_head
+
+    settings = _settings(args)
+    upgrade_to_head(settings.database_url)
+    print(f"database at migration head {head_revision()}")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from .app import create_app
+
+    document = create_app(Settings(database_url="sqlite://")).openapi()
+    print(json.dumps(document, indent=2, sort_keys=True))
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from .auth import TokenStore
+    from .store.db import create_store_engine, schema_problem
+    from .store.store import IntentStore
+
+    settings = _settings(args)
+    engine = create_store_engine(settings.database_url)
+    problem = schema_problem(engine)
+    if problem is not None:
+        print(f"switchyard-api: {problem}", file=sys.stderr)
+        return 2
+    _, token = TokenStore(IntentStore(engine)).create(args.role, args.description)
+    print(token)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="switchyard-api", description="Switchyard intent API service"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_database(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--database-url",
+            help="SQLAlchemy URL (env SWITCHYARD_DATABASE_URL; default sqlite:///./switchyard.db)",
+        )
+
+    serve = sub.add_parser("serve", help="run the REST API")
+    with_database(serve)
+    serve.add_argument("--http-listen", help="HOST:PORT (env SWITCHYARD_HTTP_LISTEN)")
+    serve.add_argument("--admin-token", help="bootstrap admin token (env SWITCHYARD_ADMIN_TOKEN)")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database schema to the head")
+    with_database(migrate)
+    migrate.set_defaults(func=cmd_migrate)
+
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(func=cmd_openapi)
+
+    token = sub.add_parser("token", help="manage API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token and print it (shown once)")
+    with_database(create)
+    create.add_argument("--role", choices=["reader", "writer", "admin"], required=True)
+    create.add_argument("--description", default="")
+    create.set_defaults(func=cmd_token_create)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

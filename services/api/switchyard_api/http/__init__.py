@@ -1,0 +1,1 @@
+"""The REST layer: routing, problem+json, preconditions, events."""

@@ -1,0 +1,278 @@
+"""Generic create/read/replace/patch/delete/list routes, instantiated once per kind."""
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from ..auth import require
+from ..errors import invalid, not_found
+from ..representation import to_document
+from ..resources.common import API_VERSION, LabelSelector
+from ..resources.registry import KindInfo
+from ..resources.selector_syntax import parse_label_selector
+from ..store.models import StoredObject
+from ..writes import IntentWriter
+from .documents import DocumentModels
+from .preconditions import etag, parse_preconditions
+from .problems import problem_responses
+
+MERGE_PATCH = "application/merge-patch+json"
+MAX_LIMIT = 10_000
+NamespacePath = Annotated[str, Path(description="namespace name", max_length=253)]
+NamePath = Annotated[str, Path(description="object name", max_length=253)]
+IfMatch = Annotated[
+    str | None, Header(description="resourceVersion the object must still have (or *)")
+]
+IfNoneMatch = Annotated[str | None, Header(description="`*`: create only, 412 if it exists")]
+PatchBody = Annotated[
+    dict[str, Any],
+    Body(media_type=MERGE_PATCH, description="RFC 7396 JSON merge patch"),
+]
+
+
+def plural_id(kind: str) -> str:
+    return kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+
+
+def object_response(info: KindInfo, row: StoredObject, status: int = 200) -> JSONResponse:
+    return JSONResponse(
+        to_document(info, row),
+        status_code=status,
+        headers={"ETag": etag(row.resource_version)},
+    )
+
+
+def encode_cursor(namespace: str, name: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([namespace, name]).encode()).decode()
+
+
+def decode_cursor(token: str) -> tuple[str, str]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid("continue", "not a continue token returned by this API") from None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+        raise invalid("continue", "not a continue token returned by this API")
+    return value[0], value[1]
+
+
+def parse_selector(text: str | None) -> LabelSelector | None:
+    if text is None:
+        return None
+    try:
+        return parse_label_selector(text)
+    except ValueError as exc:
+        raise invalid("labelSelector", str(exc)) from None
+
+
+def list_objects(
+    request: Request,
+    info: KindInfo,
+    namespace: str | None,
+    selector_text: str | None,
+    limit: int | None,
+    cursor: str | None,
+) -> dict[str, Any]:
+    store = request.app.state.store
+    selector = parse_selector(selector_text)
+    after = decode_cursor(cursor) if cursor else None
+    revision = store.current_revision()
+    wanted = limit or MAX_LIMIT
+    items: list[StoredObject] = []
+    more = False
+    batch = min(max(wanted + 1, 100), 1000)
+    while True:
+        rows = store.list_page(info.kind, namespace, after, batch)
+        for row in rows:
+            if selector is None or selector.matches(row.labels):
+                if len(items) == wanted:
+                    more = True
+                    break
+                items.append(row)
+        if more or len(rows) < batch:
+            break
+        after = (rows[-1].namespace, rows[-1].name)
+    metadata: dict[str, Any] = {"resourceVersion": str(revision)}
+    if more:
+        metadata["continue"] = encode_cursor(items[-1].namespace, items[-1].name)
+    return {
+        "apiVersion": API_VERSION,
+        "kind": f"{info.kind}List",
+        "metadata": metadata,
+        "items": [to_document(info, row) for row in items],
+    }
+
+
+def _namespace_scope(info: KindInfo) -> Any:
+    """The namespace of a request: the path parameter, or "" for cluster-scoped kinds."""
+    if info.namespaced:
+
+        def namespaced(namespace: NamespacePath) -> str:
+            return namespace
+
+        return namespaced
+
+    def cluster() -> str:
+        return ""
+
+    return cluster
+
+
+def _writer(request: Request) -> IntentWriter:
+    writer: IntentWriter = request.app.state.writer
+    return writer
+
+
+READER = [Depends(require("reader"))]
+WRITER = [Depends(require("writer"))]
+AUTH = (401, 403)
+
+
+def kind_router(info: KindInfo) -> APIRouter:
+    """Routes of one kind. EndpointSlice is addressed through its service and has no list."""
+    router = APIRouter(tags=[info.kind])
+    models = DocumentModels(info)
+    collection = (
+        f"/v1/namespaces/{{namespace}}/{info.plural}" if info.namespaced else f"/v1/{info.plural}"
+    )
+    if info.flat:
+        item, one = "/v1/namespaces/{namespace}/services/{name}/endpoints", "ServiceEndpoints"
+    else:
+        item, one = collection + "/{name}", info.kind
+        _collection_routes(router, info, models, collection)
+    _item_routes(router, info, models, item, one)
+    return router
+
+
+def _collection_routes(
+    router: APIRouter, info: KindInfo, models: DocumentModels, path: str
+) -> None:
+    Scope = Annotated[str, Depends(_namespace_scope(info))]
+    many = plural_id(info.kind)
+
+    @router.get(
+        path,
+        operation_id=f"list{many}",
+        summary=f"List {many}",
+        dependencies=READER,
+        response_model=models.list,
+        responses=problem_responses(*AUTH, 422),
+    )
+    def list_route(
+        request: Request,
+        namespace: Scope,
+        labelSelector: Annotated[
+            str | None, Query(description="Kubernetes label selector, e.g. app=web,tier!=db")
+        ] = None,
+        limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+        continue_: Annotated[
+            str | None, Query(alias="continue", description="cursor from a previous page")
+        ] = None,
+    ) -> JSONResponse:
+        scope = namespace if info.namespaced else None
+        return JSONResponse(list_objects(request, info, scope, labelSelector, limit, continue_))
+
+    @router.post(
+        path,
+        operation_id=f"create{info.kind}",
+        summary=f"Create a {info.kind}",
+        status_code=201,
+        dependencies=WRITER,
+        response_model=models.document,
+        responses=problem_responses(400, *AUTH, 409, 413, 422),
+    )
+    def create_route(
+        request: Request,
+        namespace: Scope,
+        body: models.input,  # type: ignore[name-defined]
+    ) -> JSONResponse:
+        document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        row = _writer(request).create(info, namespace, document)
+        return object_response(info, row, 201)
+
+
+def _item_routes(
+    router: APIRouter, info: KindInfo, models: DocumentModels, path: str, one: str
+) -> None:
+    Scope = Annotated[str, Depends(_namespace_scope(info))]
+
+    @router.get(
+        path,
+        operation_id=f"read{one}",
+        summary=f"Read a {one}",
+        dependencies=READER,
+        response_model=models.document,
+        responses=problem_responses(*AUTH, 404),
+    )
+    def read_route(request: Request, namespace: Scope, name: NamePath) -> JSONResponse:
+        row = request.app.state.store.get(info.kind, namespace, name)
+        if row is None:
+            raise not_found(f"{one} {namespace + '/' if namespace else ''}{name}")
+        return object_response(info, row)
+
+    @router.put(
+        path,
+        operation_id=f"replace{one}",
+        summary=f"Create or replace a {one}",
+        dependencies=WRITER,
+        response_model=models.document,
+        responses={
+            201: {"description": "Created", "model": models.document},
+            **problem_responses(400, *AUTH, 404, 409, 412, 413, 422),
+        },
+    )
+    def replace_route(
+        request: Request,
+        namespace: Scope,
+        name: NamePath,
+        body: models.input,  # type: ignore[name-defined]
+        if_match: IfMatch = None,
+        if_none_match: IfNoneMatch = None,
+    ) -> JSONResponse:
+        pre = parse_preconditions(if_match, if_none_match)
+        document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        row, created = _writer(request).replace(info, namespace, name, document, pre)
+        return object_response(info, row, 201 if created else 200)
+
+    @router.patch(
+        path,
+        operation_id=f"patch{one}",
+        summary=f"Merge-patch a {one} (RFC 7396)",
+        dependencies=WRITER,
+        response_model=models.document,
+        responses=problem_responses(400, *AUTH, 404, 409, 412, 413, 422),
+    )
+    def patch_route(
+        request: Request,
+        namespace: Scope,
+        name: NamePath,
+        patch: PatchBody,
+        if_match: IfMatch = None,
+    ) -> JSONResponse:
+        pre = parse_preconditions(if_match, None)
+        row = _writer(request).patch(info, namespace, name, patch, pre)
+        return object_response(info, row)
+
+    @router.delete(
+        path,
+        operation_id=f"delete{one}",
+        summary=f"Delete a {one}",
+        dependencies=WRITER,
+        response_model=models.document,
+        responses=problem_responses(400, *AUTH, 404, 412),
+    )
+    def delete_route(
+        request: Request,
+        namespace: Scope,
+        name: NamePath,
+        if_match: IfMatch = None,
+    ) -> JSONResponse:
+        pre = parse_preconditions(if_match, None)
+        row, revision = _writer(request).delete(info, namespace, name, pre)
+        document = to_document(info, row)
+        document["metadata"]["resourceVersion"] = str(revision)
+        return JSONResponse(document, headers={"ETag": etag(revision)})

@@ -1,0 +1,57 @@
+"""Per-kind OpenAPI models of the documents (object, input, list)."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn
+from ..resources.registry import KindInfo
+
+
+class DocumentModels:
+    def __init__(self, info: KindInfo) -> None:
+        base: type[BaseModel] = info.spec_model if info.flat else BaseModel
+        config = ConfigDict(extra="forbid")
+        common: dict[str, Any] = {
+            "apiVersion": (str, Field(default=API_VERSION, examples=[API_VERSION])),
+            "kind": (str, Field(default=info.kind, examples=[info.kind])),
+        }
+        spec_field: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, ...)}
+        status_field: dict[str, Any] = (
+            {"status": (info.status_model | None, None)} if info.status_model else {}
+        )
+        if info.flat:
+            self.document = create_model(  # type: ignore[call-overload]
+                info.kind, __base__=base, **common, metadata=(ObjectMeta, ...)
+            )
+            self.input = create_model(  # type: ignore[call-overload]
+                f"{info.kind}Input",
+                __base__=base,
+                **common,
+                metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
+            )
+        else:
+            self.document = create_model(  # type: ignore[call-overload]
+                info.kind,
+                __config__=config,
+                **common,
+                metadata=(ObjectMeta, ...),
+                **spec_field,
+                **status_field,
+            )
+            self.input = create_model(  # type: ignore[call-overload]
+                f"{info.kind}Input",
+                __config__=config,
+                **common,
+                metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
+                **spec_field,
+                **({"status": (dict[str, Any] | None, None)} if info.status_model else {}),
+            )
+        self.list = create_model(  # type: ignore[call-overload]
+            f"{info.kind}List",
+            __config__=config,
+            apiVersion=(str, API_VERSION),
+            kind=(str, f"{info.kind}List"),
+            metadata=(ListMeta, ...),
+            items=(list[self.document], ...),  # type: ignore[name-defined]
+        )

@@ -1,0 +1,29 @@
+"""ETag, If-Match and If-None-Match."""
+
+from __future__ import annotations
+
+from ..errors import bad_request
+from ..writes import Preconditions
+
+
+def etag(resource_version: int | str) -> str:
+    return f'"{resource_version}"'
+
+
+def _unquote(tag: str) -> str:
+    tag = tag.strip()
+    if tag.startswith("W/"):
+        tag = tag[2:]
+    return tag.strip('"')
+
+
+def parse_preconditions(if_match: str | None, if_none_match: str | None) -> Preconditions:
+    wanted: str | None = None
+    if if_match is not None:
+        tags = [_unquote(t) for t in if_match.split(",") if t.strip()]
+        if len(tags) != 1:
+            raise bad_request("If-Match must carry exactly one entity tag or *")
+        wanted = tags[0]
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise bad_request("only If-None-Match: * is supported (create-only)")
+    return Preconditions(if_match=wanted, if_none_match_any=if_none_match is not None)

@@ -1,0 +1,80 @@
+"""Token management (admin only)."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..auth import TokenStore, require
+from ..errors import not_found
+from ..store.models import ApiToken
+from .problems import problem_responses
+
+router = APIRouter(tags=["Tokens"], dependencies=[Depends(require("admin"))])
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["reader", "writer", "admin"]
+    description: str = Field(default="", max_length=500)
+
+
+class TokenInfo(BaseModel):
+    id: str
+    role: str
+    description: str
+    createdAt: str
+
+
+class CreatedToken(TokenInfo):
+    token: str = Field(description="the secret; shown only once")
+
+
+class TokenList(BaseModel):
+    items: list[TokenInfo]
+
+
+def _info(row: ApiToken) -> TokenInfo:
+    return TokenInfo(
+        id=row.id, role=row.role, description=row.description, createdAt=row.created_at
+    )
+
+
+def _tokens(request: Request) -> TokenStore:
+    tokens: TokenStore = request.app.state.tokens
+    return tokens
+
+
+@router.post(
+    "/v1/tokens",
+    operation_id="createToken",
+    status_code=201,
+    response_model=CreatedToken,
+    responses=problem_responses(400, 401, 403, 413, 422),
+)
+def create_token(request: Request, body: TokenRequest) -> CreatedToken:
+    row, secret = _tokens(request).create(body.role, body.description)
+    return CreatedToken(**_info(row).model_dump(), token=secret)
+
+
+@router.get(
+    "/v1/tokens",
+    operation_id="listTokens",
+    response_model=TokenList,
+    responses=problem_responses(401, 403),
+)
+def list_tokens(request: Request) -> TokenList:
+    return TokenList(items=[_info(row) for row in _tokens(request).list()])
+
+
+@router.delete(
+    "/v1/tokens/{token_id}",
+    operation_id="deleteToken",
+    status_code=204,
+    responses=problem_responses(401, 403, 404),
+)
+def delete_token(
+    request: Request, token_id: Annotated[str, Path(max_length=64)]
+) -> None:
+    if not _tokens(request).delete(token_id):
+        raise not_found(f"token {token_id}")

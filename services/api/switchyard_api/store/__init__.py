@@ -1,0 +1,1 @@
+"""Persistence of intent: objects, the global revision and the change log."""

@@ -1,0 +1,113 @@
+"""The intent store: read queries and the write-transaction entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, delete, func, select, text, tuple_
+from sqlalchemy.orm import Session, sessionmaker
+
+from .db import is_postgres
+from .models import ChangeLogEntry, RevisionCounter, StoredObject, StoreMeta
+from .transaction import Change, WriteTransaction
+
+COMPACTED_KEY = "compacted_revision"
+# Compact the change log every this many revisions (cheap: one indexed delete).
+COMPACT_EVERY = 256
+
+
+class IntentStore:
+    def __init__(self, engine: Engine, *, event_retention: int = 100_000) -> None:
+        self.engine = engine
+        self.event_retention = event_retention
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # Called after every commit with the revisions written (wakes in-process listeners).
+        self.on_commit: list[Callable[[list[Change]], None]] = []
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[WriteTransaction]:
+        with self._sessions() as session, session.begin():
+            tx = WriteTransaction(session)
+            yield tx
+            tx.notify()
+        if tx.changes:
+            last = tx.changes[-1].revision
+            if last // COMPACT_EVERY != (last - len(tx.changes)) // COMPACT_EVERY:
+                self.compact()
+            for callback in self.on_commit:
+                callback(tx.changes)
+
+    def current_revision(self) -> int:
+        with self.read() as session:
+            if is_postgres(self.engine):
+                # last_value is 1 with is_called false before the first nextval.
+                row = session.execute(
+                    text("SELECT last_value, is_called FROM revision_seq")
+                ).one()
+                return int(row[0]) if row[1] else 0
+            return int(session.scalar(select(RevisionCounter.value)) or 0)
+
+    def get(self, kind: str, namespace: str, name: str) -> StoredObject | None:
+        with self.read() as session:
+            return session.get(StoredObject, (kind, namespace, name))
+
+    def list_page(
+        self,
+        kind: str,
+        namespace: str | None,
+        after: tuple[str, str] | None,
+        batch: int,
+    ) -> list[StoredObject]:
+        """Objects of a kind in (namespace, name) order after a cursor."""
+        query = select(StoredObject).where(StoredObject.kind == kind)
+        if namespace is not None:
+            query = query.where(StoredObject.namespace == namespace)
+        if after is not None:
+            query = query.where(
+                tuple_(StoredObject.namespace, StoredObject.name) > tuple_(*after)
+            )
+        query = query.order_by(StoredObject.namespace, StoredObject.name).limit(batch)
+        with self.read() as session:
+            return list(session.scalars(query))
+
+    def all_objects(self) -> list[StoredObject]:
+        with self.read() as session:
+            return list(session.scalars(select(StoredObject)))
+
+    def changes_after(self, revision: int, limit: int = 1000) -> list[ChangeLogEntry]:
+        query = (
+            select(ChangeLogEntry)
+            .where(ChangeLogEntry.revision > revision)
+            .order_by(ChangeLogEntry.revision)
+            .limit(limit)
+        )
+        with self.read() as session:
+            return list(session.scalars(query))
+
+    def compacted_revision(self) -> int:
+        """Changes up to and including this revision are no longer in the log."""
+        with self.read() as session:
+            value = session.get(StoreMeta, COMPACTED_KEY)
+            return int(value.value) if value else 0
+
+    def compact(self, retain: int | None = None) -> int:
+        """Drop change-log rows older than the retention window; returns the new floor."""
+        retain = self.event_retention if retain is None else retain
+        with self._sessions() as session, session.begin():
+            newest = session.scalar(select(func.max(ChangeLogEntry.revision))) or 0
+            floor = max(0, newest - retain)
+            meta = session.get(StoreMeta, COMPACTED_KEY)
+            if meta is not None and int(meta.value) >= floor:
+                return int(meta.value)
+            session.execute(delete(ChangeLogEntry).where(ChangeLogEntry.revision <= floor))
+            if meta is None:
+                session.add(StoreMeta(key=COMPACTED_KEY, value=str(floor)))
+            else:
+                meta.value = str(floor)
+            return floor

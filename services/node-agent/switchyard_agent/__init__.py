@@ -1,0 +1,3 @@
+"""Switchyard node agent: applies compiled configuration to VPP and GoBGP."""
+
+__version__ = "0.1.0"
