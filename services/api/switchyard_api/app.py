@@ -18,7 +18,7 @@ from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers
 from .metrics import ApiMetrics
 from .resources.registry import ALL_KINDS
-from .store.db import create_store_engine, is_postgres
+from .store.db import create_store_engine, is_postgres, schema_problem
 from .store.feed import ChangeFeed, listen_for_commits
 from .store.store import IntentStore
 from .store.transaction import Change
@@ -45,10 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         feed.attach(asyncio.get_running_loop())
         if settings.admin_token:
-            token_store = TokenStore(store)
-            token_store.ensure(
-                BOOTSTRAP_ADMIN_ID, settings.admin_token, "admin", "from SWITCHYARD_ADMIN_TOKEN"
-            )
+            problem = schema_problem(engine)
+            if problem is None:
+                TokenStore(store).ensure(
+                    BOOTSTRAP_ADMIN_ID, settings.admin_token, "admin", "from SWITCHYARD_ADMIN_TOKEN"
+                )
+            else:  # /readyz reports it; `serve` refuses to start in this state anyway
+                log.warning("admin token not bootstrapped: %s", problem)
         listener: asyncio.Task[None] | None = None
         if is_postgres(engine):
             conninfo = engine.url.set(drivername="postgresql").render_as_string(

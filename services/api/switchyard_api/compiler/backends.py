@@ -22,6 +22,8 @@ from ..resources.service import ServicePort
 from .index import ClusterIndex, NsName, Service, Slice
 from .nodeconfig import Backend
 
+PodPorts = dict[tuple[str | None, str], int]  # (port name, protocol) -> containerPort
+
 READY = 0
 SERVING_TERMINATING = 1
 TERMINATING = 2
@@ -47,9 +49,7 @@ def endpoint_state(endpoint: Endpoint) -> int:
     return READY if cond.ready else NOT_READY
 
 
-def _target_port(
-    port: ServicePort, pod_ports: dict[tuple[str, str], int] | None, slice_: Slice
-) -> int | None:
+def _target_port(port: ServicePort, pod_ports: PodPorts | None, slice_: Slice) -> int | None:
     target = port.targetPort
     if target is None:
         return port.port
@@ -73,10 +73,13 @@ def resolve(index: ClusterIndex, service: Service, slice_: Slice) -> list[Resolv
     for endpoint in slice_.spec.endpoints:
         pod = None
         if endpoint.targetRef is not None:
-            pod_key: NsName = (endpoint.targetRef.namespace or slice_.namespace, endpoint.targetRef.name)
+            pod_key: NsName = (
+                endpoint.targetRef.namespace or slice_.namespace,
+                endpoint.targetRef.name,
+            )
             pod = index.pods.get(pod_key)
         node = endpoint.nodeName or (pod.spec.nodeName if pod is not None else "")
-        pod_ports = None
+        pod_ports: PodPorts | None = None
         if named and pod is not None:
             pod_ports = {(p.name, p.protocol): p.containerPort for p in pod.spec.ports if p.name}
         v4 = v6 = None
@@ -98,15 +101,16 @@ def resolve(index: ClusterIndex, service: Service, slice_: Slice) -> list[Resolv
 
 
 def select(
-    endpoints: Iterable[ResolvedEndpoint], port_index: int, family: int
+    endpoints: Iterable[ResolvedEndpoint], port_index: int | None, family: int
 ) -> tuple[Backend, ...]:
-    """Backends for one frontend, sorted; () when none would take new flows."""
+    """Backends for one frontend, sorted; () when none would take new flows. With port_index
+    None the port is ignored (reported as 0), for direct server return."""
     live: list[Backend] = []
     fallback: list[Backend] = []
     draining: list[Backend] = []
     for endpoint in endpoints:
         address = endpoint.address(family)
-        port = endpoint.ports[port_index]
+        port = 0 if port_index is None else endpoint.ports[port_index]
         if address is None or port is None:
             continue
         if endpoint.state == READY:

@@ -68,11 +68,12 @@ class ClusterIndex:
             return self.lbs.get(name)
         if kind == "BgpPeer":
             return self.peers.get(name)
-        table: dict[NsName, Any] | None = {
+        tables: dict[str, dict[NsName, Any]] = {
             "Pod": self.pods,
             "Service": self.services,
             "EndpointSlice": self.slices,
-        }.get(kind)
+        }
+        table = tables.get(kind)
         return None if table is None else table.get((namespace, name))
 
     def apply(self, change: IntentChange) -> IntentObject[Any] | None:
@@ -99,7 +100,9 @@ class ClusterIndex:
         _put(self.nodes, name, new)
 
     def _service(self, key: NsName, old: Service | None, new: Service | None) -> None:
-        _count(self.cluster_ips, old.spec.clusterIPs if old else [], new.spec.clusterIPs if new else [])
+        _count(
+            self.cluster_ips, old.spec.clusterIPs if old else [], new.spec.clusterIPs if new else []
+        )
         _toggle(self.node_port_services, key, has_node_ports(new))
         _toggle(self.announced_services, key, bool(announced_ips(new)))
         _put(self.services, key, new)
@@ -133,6 +136,13 @@ class ClusterIndex:
 
     def sorted_nodes(self) -> list[Node]:
         return [self.nodes[name] for name in sorted(self.nodes)]
+
+
+def labels_of(obj: IntentObject[Any]) -> dict[str, str]:
+    """LabelSelector.matches wants a dict; IntentObject.labels is a Mapping (a dict in
+    practice, so no copy)."""
+    labels = obj.labels
+    return labels if isinstance(labels, dict) else dict(labels)
 
 
 def _put(table: dict[Any, Any], key: Any, value: Any) -> None:

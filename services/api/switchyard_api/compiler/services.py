@@ -134,7 +134,9 @@ def service_frontends(views: ViewCache, claims: Claims, key: NsName) -> Output:
                 if not local:
                     backends = view.backends(index, fam, None)
                     if backends:
-                        out.put(GLOBAL, view.frontend(port, address, port.port, kind, backends, False))
+                        out.put(
+                            GLOBAL, view.frontend(port, address, port.port, kind, backends, False)
+                        )
                     continue
                 for node in sorted(view.by_node()):
                     backends = view.backends(index, fam, node)

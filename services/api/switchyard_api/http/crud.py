@@ -1,6 +1,7 @@
 """Generic create/read/replace/patch/delete/list routes, instantiated once per kind."""
 
 import base64
+import functools
 import binascii
 import json
 from typing import Annotated, Any
@@ -132,6 +133,7 @@ WRITER = [Depends(require("writer"))]
 AUTH = (401, 403)
 
 
+@functools.cache
 def kind_router(info: KindInfo) -> APIRouter:
     """Routes of one kind. EndpointSlice is addressed through its service and has no list."""
     router = APIRouter(tags=[info.kind])

@@ -51,9 +51,7 @@ class PodInfo:
             node=spec.nodeName,
             ips=tuple(spec.podIPs),
             interface=spec.interface,
-            ports=tuple(
-                ContainerPortInfo(p.name, p.containerPort, p.protocol) for p in spec.ports
-            ),
+            ports=tuple(ContainerPortInfo(p.name, p.containerPort, p.protocol) for p in spec.ports),
         )
 
     def named_port(self, name: str, protocol: str) -> int | None:

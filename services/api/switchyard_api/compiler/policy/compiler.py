@@ -1,0 +1,207 @@
+"""PolicyCompiler: NetworkPolicy intent -> per-node ACLs and ACL bindings, incrementally.
+
+apply() only updates the selection indexes and marks pods dirty; the ACLs of dirty pods are
+recomputed lazily (at drain/objects/errors), once per batch, with the ACL of one effective
+policy computed once and shared by every pod that has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ...resources.intent import IntentObject, ObjectRef
+from ...resources.network_policy import NetworkPolicySpec
+from ...resources.node import NodeSpec
+from ...resources.pod import PodSpec
+from ..nodeconfig import Acl, AclBinding, CompileError, NodeObject
+from ..part import IntentChange, PartDelta
+from .acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL, isolating_acl
+from .model import PodInfo, PodKey
+from .placement import UPLINK, Attachment, Claimant, NodePlacement
+from .rules import egress_rules, ingress_rules
+from .selection import Selection
+
+
+def _claimant(pod: PodKey) -> Claimant:
+    return ("1", f"{pod[0]}/{pod[1]}")
+
+
+class PolicyCompiler:
+    kinds: frozenset[str] = frozenset({"Namespace", "Node", "Pod", "NetworkPolicy"})
+
+    def __init__(self) -> None:
+        self._selection = Selection()
+        self._nodes: dict[str, NodeSpec] = {}
+        self._placements: dict[str, NodePlacement] = {}
+        self._pod_claims: dict[PodKey, tuple[str, str]] = {}  # pod -> (node, interface)
+        self._pod_errors: dict[PodKey, CompileError] = {}
+        self._dirty_pods: set[PodKey] = set()
+        self._dirty_uplinks: set[str] = set()
+        self._uplink_claims: dict[str, str] = {}  # node -> interface
+
+    # -- CompilerPart ----------------------------------------------------------------------------
+
+    def apply(self, change: IntentChange) -> None:
+        ref, new = change.ref, change.new
+        if ref.kind == "Namespace":
+            labels = dict(new.labels) if new is not None else None
+            self._dirty_pods |= self._selection.set_namespace(ref.name, labels)
+        elif ref.kind == "Pod":
+            info = None if new is None else _pod_info(new)
+            self._dirty_pods |= self._selection.set_pod((ref.namespace, ref.name), info)
+        elif ref.kind == "NetworkPolicy":
+            spec = None if new is None else _spec(new, NetworkPolicySpec)
+            self._dirty_pods |= self._selection.set_policy((ref.namespace, ref.name), spec)
+        elif ref.kind == "Node":
+            self._apply_node(ref, new)
+
+    def drain(self) -> dict[str, PartDelta]:
+        self._flush()
+        deltas: dict[str, PartDelta] = {}
+        for node in sorted(self._placements):
+            placement = self._placements[node]
+            delta = placement.drain()
+            if delta is not None:
+                deltas[node] = delta
+            if placement.is_empty():
+                del self._placements[node]
+        return deltas
+
+    def objects(self, node: str) -> Mapping[str, NodeObject]:
+        self._flush()
+        placement = self._placements.get(node)
+        return placement.snapshot() if placement is not None else {}
+
+    def errors(self) -> list[CompileError]:
+        self._flush()
+        found = list(self._pod_errors.values())
+        for node, placement in self._placements.items():
+            for interface, losers in placement.conflicts.items():
+                for claimant in losers:
+                    what = "the node's uplink" if claimant == UPLINK else f"pod {claimant[1]}"
+                    ref = (
+                        ObjectRef("Node", "", node)
+                        if claimant == UPLINK
+                        else ObjectRef("Pod", *claimant[1].split("/", 1))
+                    )
+                    message = (
+                        f"interface {interface!r} on node {node!r} is also claimed by "
+                        f"{_describe(placement.claims[interface], claimant)}; {what} gets no "
+                        "ACLs there"
+                    )
+                    found.append(CompileError(ref, message, node))
+        return sorted(found, key=lambda e: (e.node, str(e.ref), e.message))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _apply_node(self, ref: ObjectRef, new: IntentObject[Any] | None) -> None:
+        old = self._nodes.pop(ref.name, None)
+        spec = None if new is None else _spec(new, NodeSpec)
+        if spec is not None:
+            self._nodes[ref.name] = spec
+        old_addresses = old.addresses if old is not None else []
+        new_addresses = spec.addresses if spec is not None else []
+        if old_addresses != new_addresses:  # the own-node permit of every pod there
+            self._dirty_pods |= self._selection.pods_by_node.get(ref.name, set())
+        self._dirty_uplinks.add(ref.name)
+
+    def _placement(self, node: str) -> NodePlacement:
+        return self._placements.setdefault(node, NodePlacement())
+
+    def _flush(self) -> None:
+        for node in sorted(self._dirty_uplinks):
+            self._place_uplink(node)
+        self._dirty_uplinks.clear()
+        if not self._dirty_pods:
+            return
+        ingress_cache: dict[tuple[object, ...], Acl] = {}
+        egress_cache: dict[tuple[object, ...], Acl] = {}
+        for pod_key in sorted(self._dirty_pods):
+            self._place_pod(pod_key, ingress_cache, egress_cache)
+        self._dirty_pods.clear()
+
+    def _place_uplink(self, node: str) -> None:
+        spec = self._nodes.get(node)
+        interface = spec.uplinkInterface if spec is not None else ""
+        old = self._uplink_claims.pop(node, None)
+        if old is not None and old != interface:
+            self._placement(node).release(old, UPLINK)
+        if interface:
+            self._uplink_claims[node] = interface
+            attachment = Attachment(
+                AclBinding(interface, (), (PERMIT_ALL_ACL.name,)), (PERMIT_ALL_ACL,)
+            )
+            self._placement(node).claim(interface, UPLINK, attachment)
+
+    def _place_pod(
+        self,
+        key: PodKey,
+        ingress_cache: dict[tuple[object, ...], Acl],
+        egress_cache: dict[tuple[object, ...], Acl],
+    ) -> None:
+        pod = self._selection.pods.get(key)
+        old_claim = self._pod_claims.pop(key, None)
+        self._pod_errors.pop(key, None)
+        new_claim = (pod.node, pod.interface) if pod is not None and pod.interface else None
+        if old_claim is not None and old_claim != new_claim:
+            self._placement(old_claim[0]).release(old_claim[1], _claimant(key))
+        if pod is None:
+            return
+        ingress = self._selection.selecting(key, "Ingress")
+        egress = self._selection.selecting(key, "Egress")
+        if not pod.interface:
+            if ingress or egress:
+                names = sorted({f"{p.key[0]}/{p.key[1]}" for p in ingress + egress})
+                self._pod_errors[key] = CompileError(
+                    ObjectRef("Pod", *key),
+                    f"selected by NetworkPolicy {', '.join(names)} but has no interface: "
+                    "its isolation cannot be enforced",
+                    pod.node,
+                )
+            return
+        attachment = None
+        if ingress or egress:
+            out_acl = self._ingress_acl(pod, ingress, ingress_cache) if ingress else REFLECT_ALL_ACL
+            in_acl = self._egress_acl(egress, egress_cache) if egress else REFLECT_ALL_ACL
+            binding = AclBinding(pod.interface, (in_acl.name,), (out_acl.name,))
+            attachment = Attachment(binding, (in_acl, out_acl))
+        self._pod_claims[key] = (pod.node, pod.interface)
+        self._placement(pod.node).claim(pod.interface, _claimant(key), attachment)
+
+    def _ingress_acl(
+        self, pod: PodInfo, policies: list[Any], cache: dict[tuple[object, ...], Acl]
+    ) -> Acl:
+        node = self._nodes.get(pod.node)
+        addresses = tuple(node.addresses) if node is not None else ()
+        # Named ports resolve on the pod itself, so its ports are part of the cache key.
+        cache_key = (tuple(p.key for p in policies), pod.ports, addresses)
+        acl = cache.get(cache_key)
+        if acl is None:
+            acl = isolating_acl(ingress_rules(pod, policies, self._selection, addresses))
+            cache[cache_key] = acl
+        return acl
+
+    def _egress_acl(self, policies: list[Any], cache: dict[tuple[object, ...], Acl]) -> Acl:
+        cache_key = tuple(p.key for p in policies)
+        acl = cache.get(cache_key)
+        if acl is None:
+            acl = isolating_acl(egress_rules(policies, self._selection))
+            cache[cache_key] = acl
+        return acl
+
+
+def _describe(claims: Mapping[Claimant, object], loser: Claimant) -> str:
+    winner = sorted(claims)[0]
+    return "the node's uplink" if winner == UPLINK else f"pod {winner[1]}"
+
+
+def _spec(obj: IntentObject[Any], model: type[Any]) -> Any:
+    """Accept a validated spec, or a plain mapping (validated here)."""
+    spec = obj.spec
+    return spec if isinstance(spec, model) else model.model_validate(spec)
+
+
+def _pod_info(obj: IntentObject[Any]) -> PodInfo:
+    spec: PodSpec = _spec(obj, PodSpec)
+    return PodInfo.from_spec(obj.namespace, obj.name, obj.labels, spec)
