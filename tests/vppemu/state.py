@@ -1,0 +1,50 @@
+"""The emulated VPP's whole state: one object, replaced wholesale on a crash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .definitions import ApiDefinitions
+from .handlers.acl import AclState
+from .handlers.cnat import CnatState
+from .handlers.gre import GreState
+from .handlers.interfaces import InterfaceTable
+from .handlers.ip import IpState
+from .handlers.lb import LbState
+
+
+@dataclass
+class SessionState:
+    next_client_index: int = 0
+
+
+@dataclass
+class VppState:
+    api: ApiDefinitions
+    session: SessionState = field(default_factory=SessionState)
+    interfaces: InterfaceTable = field(default_factory=InterfaceTable)
+    cnat: CnatState = field(default_factory=CnatState)
+    lb: LbState = field(default_factory=LbState)
+    acl: AclState = field(default_factory=AclState)
+    gre: GreState = field(default_factory=GreState)
+    ip: IpState = field(default_factory=IpState)
+
+    def add_interface(self, name: str, dev_type: str = "virtual") -> int:
+        return self.interfaces.add(name, dev_type)
+
+    def delete_interface(self, sw_if_index: int) -> None:
+        """Remove an interface and what VPP's delete callbacks clean up."""
+        self.interfaces.remove(sw_if_index)
+        self.acl.forget_interface(sw_if_index)
+        self.cnat.forget_interface(sw_if_index)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "interfaces": self.interfaces.snapshot(),
+            "cnat": self.cnat.snapshot(),
+            "lb": self.lb.snapshot(),
+            "acl": self.acl.snapshot(),
+            "gre": self.gre.snapshot(),
+            "ip": self.ip.snapshot(),
+        }
