@@ -1,0 +1,1 @@
+"""Tests of the pure compiler (services, load balancers, BGP, node base, incremental engine)."""
