@@ -74,7 +74,12 @@ KINDS: list[KindCase] = [
             }
         },
     ),
-    KindCase("BgpPeer", "/v1/bgp-peers", "router", {"spec": {"peerIP": "198.51.100.1", "asNumber": 65000}}),
+    KindCase(
+        "BgpPeer",
+        "/v1/bgp-peers",
+        "router",
+        {"spec": {"peerIP": "198.51.100.1", "asNumber": 65000}},
+    ),
     KindCase(
         "Pod",
         f"{NS}/pods",

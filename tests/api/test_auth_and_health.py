@@ -30,11 +30,18 @@ def token_for(client: TestClient, role: str) -> dict[str, str]:
 
 
 def test_missing_or_invalid_token_is_401(client: TestClient) -> None:
-    for headers in ({"Authorization": ""}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic eA=="}):
+    for headers in (
+        {"Authorization": ""},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Basic eA=="},
+    ):
         response = client.get("/v1/nodes", headers=headers)
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
-    assert client.put("/v1/nodes/n1", json=NODE, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        client.put("/v1/nodes/n1", json=NODE, headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
     assert client.get("/v1/nodes/n1").status_code == 404  # nothing was written
 
 
@@ -48,7 +55,10 @@ def test_roles(client: TestClient) -> None:
     assert client.delete("/v1/nodes/n1", headers=reader).status_code == 403
     assert client.post("/v1/tokens", json={"role": "reader"}, headers=writer).status_code == 403
     assert client.get("/v1/tokens", headers=writer).status_code == 403
-    assert client.get("/v1/events", params={"since": 0}, headers={"Authorization": ""}).status_code == 401
+    assert (
+        client.get("/v1/events", params={"since": 0}, headers={"Authorization": ""}).status_code
+        == 401
+    )
 
 
 def test_tokens_are_stored_hashed_and_revocable(client: TestClient, database_url: str) -> None:
@@ -89,7 +99,10 @@ def test_health_ready_metrics_need_no_token(client: TestClient) -> None:
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "revision": 1}
     metrics = client.get("/metrics", headers=bare).text
-    assert 'switchyard_http_requests_total{method="PUT",route="/v1/nodes/{name}",status="201"} 1.0' in metrics
+    assert (
+        'switchyard_http_requests_total{method="PUT",route="/v1/nodes/{name}",status="201"} 1.0'
+        in metrics
+    )
     assert "switchyard_http_request_duration_seconds_bucket" in metrics
     assert "switchyard_revision 1.0" in metrics
 

@@ -141,7 +141,9 @@ def test_bad_selector_and_cursor_are_422(client: TestClient) -> None:
 
 
 def test_etag_if_match_and_if_none_match(client: TestClient) -> None:
-    created = client.post("/v1/nodes", json={"metadata": {"name": "n1"}, "spec": {"addresses": ["192.0.2.1"]}})
+    created = client.post(
+        "/v1/nodes", json={"metadata": {"name": "n1"}, "spec": {"addresses": ["192.0.2.1"]}}
+    )
     etag = created.headers["ETag"]
     body = {"spec": {"addresses": ["192.0.2.2"]}}
     updated = client.put("/v1/nodes/n1", json=body, headers={"If-Match": etag})

@@ -25,8 +25,20 @@ def spec(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 # (path, name, body, field expected in the problem's errors)
 CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
-    ("name not DNS-1123", "/v1/nodes", "Node_1", {"spec": {"addresses": ["192.0.2.1"]}}, "metadata.name"),
-    ("name too long", "/v1/nodes", "n" * 64, {"spec": {"addresses": ["192.0.2.1"]}}, "metadata.name"),
+    (
+        "name not DNS-1123",
+        "/v1/nodes",
+        "Node_1",
+        {"spec": {"addresses": ["192.0.2.1"]}},
+        "metadata.name",
+    ),
+    (
+        "name too long",
+        "/v1/nodes",
+        "n" * 64,
+        {"spec": {"addresses": ["192.0.2.1"]}},
+        "metadata.name",
+    ),
     (
         "label key",
         "/v1/nodes",
@@ -41,8 +53,20 @@ CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
         {"metadata": {"labels": {"k": "-bad-"}}, "spec": {"addresses": ["192.0.2.1"]}},
         "metadata.labels",
     ),
-    ("IPv4 address", "/v1/nodes", "n1", {"spec": {"addresses": ["192.0.2.300"]}}, "spec.addresses[0]"),
-    ("IPv6 address", "/v1/nodes", "n1", {"spec": {"addresses": ["2001:db8::zz"]}}, "spec.addresses[0]"),
+    (
+        "IPv4 address",
+        "/v1/nodes",
+        "n1",
+        {"spec": {"addresses": ["192.0.2.300"]}},
+        "spec.addresses[0]",
+    ),
+    (
+        "IPv6 address",
+        "/v1/nodes",
+        "n1",
+        {"spec": {"addresses": ["2001:db8::zz"]}},
+        "spec.addresses[0]",
+    ),
     (
         "CIDR with host bits",
         "/v1/nodes",
@@ -65,7 +89,13 @@ CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
         "spec.clusterIPs",
     ),
     ("port 0", f"{NS}/services", "web2", spec(SERVICE, ports=[{"port": 0}]), "spec.ports[0].port"),
-    ("port 65536", f"{NS}/services", "web2", spec(SERVICE, ports=[{"port": 65536}]), "spec.ports[0].port"),
+    (
+        "port 65536",
+        f"{NS}/services",
+        "web2",
+        spec(SERVICE, ports=[{"port": 65536}]),
+        "spec.ports[0].port",
+    ),
     (
         "targetPort 0",
         f"{NS}/services",
@@ -121,7 +151,9 @@ CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
         "p",
         {
             "spec": {
-                "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["11.0.0.0/16"]}}]}]
+                "ingress": [
+                    {"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["11.0.0.0/16"]}}]}
+                ]
             }
         },
         "spec.ingress[0].from[0].ipBlock",
@@ -132,7 +164,9 @@ CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
         "p",
         {
             "spec": {
-                "ingress": [{"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["2001:db8::/64"]}}]}]
+                "ingress": [
+                    {"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["2001:db8::/64"]}}]}
+                ]
             }
         },
         "spec.ingress[0].from[0].ipBlock",
@@ -191,7 +225,13 @@ CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
         ),
         "spec.backends.service.namespace",
     ),
-    ("unknown field", "/v1/nodes", "n1", {"spec": {"addresses": ["192.0.2.1"], "colour": "red"}}, "spec.colour"),
+    (
+        "unknown field",
+        "/v1/nodes",
+        "n1",
+        {"spec": {"addresses": ["192.0.2.1"], "colour": "red"}},
+        "spec.colour",
+    ),
 ]
 
 
@@ -208,7 +248,9 @@ def revision(client: TestClient) -> int:
     return value
 
 
-@pytest.mark.parametrize(("path", "name", "body", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("path", "name", "body", "field"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_invalid_input_is_422_naming_the_field(
     client: TestClient, path: str, name: str, body: dict[str, Any], field: str
 ) -> None:
@@ -255,8 +297,18 @@ def test_merge_patch_that_breaks_validation_changes_nothing(client: TestClient) 
         ),
         (
             f"{NS}/services",
-            spec(SERVICE, type="NodePort", clusterIPs=["10.96.0.31"], ports=[{"port": 80, "nodePort": 30080}]),
-            spec(SERVICE, type="NodePort", clusterIPs=["10.96.0.32"], ports=[{"port": 80, "nodePort": 30080}]),
+            spec(
+                SERVICE,
+                type="NodePort",
+                clusterIPs=["10.96.0.31"],
+                ports=[{"port": 80, "nodePort": 30080}],
+            ),
+            spec(
+                SERVICE,
+                type="NodePort",
+                clusterIPs=["10.96.0.32"],
+                ports=[{"port": 80, "nodePort": 30080}],
+            ),
             "Service team-a/first",
         ),
         ("/v1/load-balancers", spec(LB), spec(LB), "LoadBalancer first"),
@@ -309,6 +361,8 @@ def test_body_over_the_limit_is_413(database_url: str) -> None:
 
 
 def test_path_and_body_names_must_agree(client: TestClient) -> None:
-    response = client.put("/v1/nodes/n1", json={"metadata": {"name": "n2"}, "spec": {"addresses": ["192.0.2.1"]}})
+    response = client.put(
+        "/v1/nodes/n1", json={"metadata": {"name": "n2"}, "spec": {"addresses": ["192.0.2.1"]}}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "metadata.name"

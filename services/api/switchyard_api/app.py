@@ -18,11 +18,11 @@ from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers
 from .metrics import ApiMetrics
 from .resources.registry import ALL_KINDS
+from .settings import Settings
 from .store.db import create_store_engine, is_postgres, schema_problem
 from .store.feed import ChangeFeed, listen_for_commits
 from .store.store import IntentStore
 from .store.transaction import Change
-from .settings import Settings
 from .writes import IntentWriter
 
 log = logging.getLogger("switchyard.api")
@@ -54,9 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 log.warning("admin token not bootstrapped: %s", problem)
         listener: asyncio.Task[None] | None = None
         if is_postgres(engine):
-            conninfo = engine.url.set(drivername="postgresql").render_as_string(
-                hide_password=False
-            )
+            conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             listener = asyncio.create_task(listen_for_commits(conninfo, feed))
         try:
             yield

@@ -88,7 +88,7 @@ def require(role: Role) -> Callable[..., str]:
 
     def dependency(
         request: Request,
-        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> str:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, "Unauthorized", "missing bearer token")

@@ -20,7 +20,9 @@ def owner_name(kind: str, namespace: str, name: str) -> str:
     return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
-def check_references(tx: WriteTransaction, info: KindInfo, namespace: str, spec: StrictModel) -> None:
+def check_references(
+    tx: WriteTransaction, info: KindInfo, namespace: str, spec: StrictModel
+) -> None:
     if info.namespaced and not tx.exists(NAMESPACE.kind, "", namespace):
         raise invalid("metadata.namespace", f"namespace {namespace!r} does not exist")
     if info is ENDPOINTS:
@@ -133,9 +135,7 @@ def _check_vip_overlap(
     """A protocol-Any VIP takes every port of its prefix."""
     prefix = f"vip/{spec.vip}/"
     others = [c for c in tx.claims_with_prefix(prefix)]
-    clashing = [
-        c for c in others if spec.protocol == "Any" or c.startswith(f"{prefix}Any/")
-    ]
+    clashing = [c for c in others if spec.protocol == "Any" or c.startswith(f"{prefix}Any/")]
     owners = tx.claim_owners(clashing)
     for claim, owner in owners.items():
         if (owner.kind, owner.namespace, owner.name) != (LOAD_BALANCER.kind, namespace, name):

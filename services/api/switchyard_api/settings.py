@@ -1,4 +1,4 @@
-"""Service settings: flags override environment variables (SWITCHYARD_*), which override defaults."""
+"""Service settings: flags override SWITCHYARD_* environment variables, which override defaults."""
 
 from __future__ import annotations
 

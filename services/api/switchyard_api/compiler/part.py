@@ -31,6 +31,10 @@ class PartDelta:
 
 
 class CompilerPart(Protocol):
+    """A part may also set `has_global_scope = True`: its drain()/objects() then use the scope
+    name emitter.GLOBAL ("*") for objects identical on every node, which the engine overlays
+    under each node's own objects instead of copying them per node."""
+
     # Intent kinds ("Namespace", "Node", "Pod", "Service", "EndpointSlice", "NetworkPolicy",
     # "LoadBalancer", "BgpPeer") whose changes this part must see.
     kinds: frozenset[str]

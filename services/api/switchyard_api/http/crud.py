@@ -1,8 +1,8 @@
 """Generic create/read/replace/patch/delete/list routes, instantiated once per kind."""
 
 import base64
-import functools
 import binascii
+import functools
 import json
 from typing import Annotated, Any
 

@@ -21,17 +21,17 @@ class DocumentModels:
             {"status": (info.status_model | None, None)} if info.status_model else {}
         )
         if info.flat:
-            self.document = create_model(  # type: ignore[call-overload]
+            self.document = create_model(
                 info.kind, __base__=base, **common, metadata=(ObjectMeta, ...)
             )
-            self.input = create_model(  # type: ignore[call-overload]
+            self.input = create_model(
                 f"{info.kind}Input",
                 __base__=base,
                 **common,
                 metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
             )
         else:
-            self.document = create_model(  # type: ignore[call-overload]
+            self.document = create_model(
                 info.kind,
                 __config__=config,
                 **common,
@@ -47,7 +47,7 @@ class DocumentModels:
                 **spec_field,
                 **({"status": (dict[str, Any] | None, None)} if info.status_model else {}),
             )
-        self.list = create_model(  # type: ignore[call-overload]
+        self.list = create_model(
             f"{info.kind}List",
             __config__=config,
             apiVersion=(str, API_VERSION),

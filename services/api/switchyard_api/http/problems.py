@@ -114,10 +114,11 @@ def install_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         raw = list(exc.errors())
         if any(err.get("type") == "json_invalid" for err in raw):
-            return problem_response(400, "request body is not valid JSON", instance=request.url.path)
+            return problem_response(
+                400, "request body is not valid JSON", instance=request.url.path
+            )
         errors = [
-            FieldError(field_path(_strip_location(tuple(err["loc"]))), _message(err))
-            for err in raw
+            FieldError(field_path(_strip_location(tuple(err["loc"]))), _message(err)) for err in raw
         ]
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
         return problem_response(422, detail, instance=request.url.path, errors=errors)
@@ -134,7 +135,9 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(500, "internal error; see the server log", instance=request.url.path)
+        return problem_response(
+            500, "internal error; see the server log", instance=request.url.path
+        )
 
 
 def _strip_location(loc: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from .common import ASN, IPAddress, LabelSelector, StrictModel
 
 Family = Literal["ipv4-unicast", "ipv6-unicast"]
+_BOTH_FAMILIES: list[Family] = ["ipv4-unicast", "ipv6-unicast"]
 
 
 class BgpPeerSpec(StrictModel):
@@ -26,9 +27,7 @@ class BgpPeerSpec(StrictModel):
     routeReflectorClient: bool = False
     holdTimeSeconds: Annotated[int, Field(ge=3, le=65535)] = 9
     keepaliveSeconds: Annotated[int, Field(ge=1, le=21845)] = 3
-    families: list[Family] = Field(
-        default_factory=lambda: ["ipv4-unicast", "ipv6-unicast"], min_length=1
-    )
+    families: list[Family] = Field(default_factory=lambda: _BOTH_FAMILIES.copy(), min_length=1)
 
     @model_validator(mode="after")
     def _timers(self) -> BgpPeerSpec:

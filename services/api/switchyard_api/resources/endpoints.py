@@ -6,8 +6,16 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .common import IPAddress, Name, Port, PortName, Protocol, StrictModel, check_no_duplicates
-from .common import ip_family
+from .common import (
+    IPAddress,
+    Name,
+    Port,
+    PortName,
+    Protocol,
+    StrictModel,
+    check_no_duplicates,
+    ip_family,
+)
 
 
 class EndpointConditions(StrictModel):

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from .common import IPAddress, Name, Port, PortName, Protocol, StrictModel, check_no_duplicates
-from .common import check_distinct_families
+from .common import (
+    IPAddress,
+    Name,
+    Port,
+    PortName,
+    Protocol,
+    StrictModel,
+    check_distinct_families,
+    check_no_duplicates,
+)
 
 
 class ContainerPort(StrictModel):

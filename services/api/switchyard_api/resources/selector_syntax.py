@@ -14,7 +14,9 @@ _EXISTS = re.compile(r"^(?P<neg>!)?\s*(?P<key>[^\s!=(),]+)$")
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1

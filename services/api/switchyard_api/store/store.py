@@ -47,9 +47,7 @@ class IntentStore:
         with self.read() as session:
             if is_postgres(self.engine):
                 # last_value is 1 with is_called false before the first nextval.
-                row = session.execute(
-                    text("SELECT last_value, is_called FROM revision_seq")
-                ).one()
+                row = session.execute(text("SELECT last_value, is_called FROM revision_seq")).one()
                 return int(row[0]) if row[1] else 0
             return int(session.scalar(select(RevisionCounter.value)) or 0)
 
@@ -69,9 +67,7 @@ class IntentStore:
         if namespace is not None:
             query = query.where(StoredObject.namespace == namespace)
         if after is not None:
-            query = query.where(
-                tuple_(StoredObject.namespace, StoredObject.name) > tuple_(*after)
-            )
+            query = query.where(tuple_(StoredObject.namespace, StoredObject.name) > tuple_(*after))
         query = query.order_by(StoredObject.namespace, StoredObject.name).limit(batch)
         with self.read() as session:
             return list(session.scalars(query))
