@@ -159,7 +159,13 @@ class LiveServer:
     def __init__(self, database_url: str, **overrides: Any) -> None:
         self.port = free_port()
         self.app = create_app(settings_for(database_url, **overrides))
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        config = uvicorn.Config(
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,  # open event streams would hold shutdown otherwise
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

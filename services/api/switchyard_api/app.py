@@ -15,7 +15,7 @@ from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .http import crud, events, health, tokens
 from .http.limits import BodySizeLimit
-from .http.problems import Problem, install_handlers
+from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
 from .resources.registry import ALL_KINDS
 from .settings import Settings
@@ -105,5 +105,20 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
+        _validation_errors_are_problems(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _validation_errors_are_problems(schema: dict[str, Any]) -> None:
+    """FastAPI documents its own 422 shape on every operation with parameters; ours is a
+    problem+json document, so say so (generated SDKs parse errors by this)."""
+    problem = problem_responses(422)[422]
+    for methods in schema.get("paths", {}).values():
+        for operation in methods.values():
+            responses = operation.get("responses", {})
+            if "422" in responses and "application/json" in responses["422"].get("content", {}):
+                responses["422"] = problem
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)

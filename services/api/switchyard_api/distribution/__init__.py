@@ -1,0 +1,1 @@
+"""Distribution of NodeConfig to node agents over gRPC (proto/switchyard/v1)."""
