@@ -63,6 +63,13 @@ def reset_store(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def fresh_postgres_url(postgres_url: str) -> str:
+    """The run's PostgreSQL database, emptied for this test."""
+    reset_store(postgres_url)
+    return postgres_url
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated SQLite file, copied for each test (migrating costs more than copying)."""
@@ -75,8 +82,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test using this runs once on PostgreSQL and once on SQLite."""
     if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        reset_store(url)
+        url: str = request.getfixturevalue("fresh_postgres_url")
         return url
     path = tmp_path / "switchyard.db"
     shutil.copyfile(request.getfixturevalue("sqlite_template"), path)

@@ -1,0 +1,18 @@
+"""The node agent's reconciler (in the spirit of Ligato's KV scheduler)."""
+
+from .core import ApplyObserver, Reconciler
+from .ordering import dependency_order
+from .result import ApplyResult, Failure
+from .retry import RetryPolicy
+from .state import ObjectState, Status
+
+__all__ = [
+    "ApplyObserver",
+    "ApplyResult",
+    "Failure",
+    "ObjectState",
+    "Reconciler",
+    "RetryPolicy",
+    "Status",
+    "dependency_order",
+]

@@ -1,0 +1,42 @@
+"""What one reconciler call reports: the agent turns it into an ACK or a NACK."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..descriptors import kind_of
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    key: str
+    message: str
+    retriable: bool = False
+
+    @property
+    def kind(self) -> str:
+        return kind_of(self.key)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    """`failures` and `pending` describe the whole node after the call (a NACK lists every
+    error in effect at `revision`); the counters and `new_failures` only this call's work."""
+
+    revision: int
+    failures: tuple[Failure, ...] = ()
+    pending: tuple[str, ...] = ()
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    new_failures: tuple[Failure, ...] = ()
+    suspended: tuple[str, ...] = ()  # dataplanes that lost their connection: resync them
+
+    @property
+    def ok(self) -> bool:
+        # Pending is not an error: a binding waits for its pod interface to be plugged.
+        return not self.failures
+
+    @property
+    def needs_resync(self) -> bool:
+        return bool(self.suspended)
