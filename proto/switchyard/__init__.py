@@ -1,0 +1,1 @@
+"""Switchyard's protobuf contracts (see proto/switchyard/v1/*.proto)."""
