@@ -131,6 +131,7 @@ KIND_IDS = [case.kind for case in KINDS]
 
 
 def settings_for(database_url: str, **overrides: Any) -> Settings:
+    overrides.setdefault("grpc_listen", "127.0.0.1:0")  # tests run many apps side by side
     return Settings(database_url=database_url, admin_token=ADMIN_TOKEN, **overrides)
 
 

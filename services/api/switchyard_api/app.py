@@ -13,7 +13,8 @@ from fastapi.openapi.utils import get_openapi
 
 from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
-from .http import crud, events, health, tokens
+from .distribution.runtime import start_distribution
+from .http import crud, events, health, status, tokens
 from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             else:  # /readyz reports it; `serve` refuses to start in this state anyway
                 log.warning("admin token not bootstrapped: %s", problem)
+        distribution = await start_distribution(app, settings, store, feed) if settings.distribution else None
         listener: asyncio.Task[None] | None = None
         if is_postgres(engine):
             conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -59,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if distribution is not None:
+                await distribution.stop()
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -88,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for info in ALL_KINDS:
         app.include_router(crud.kind_router(info))
     app.include_router(events.router)
+    app.include_router(status.router)
     app.include_router(tokens.router)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

@@ -17,8 +17,9 @@ from .store.models import ApiToken
 from .store.store import IntentStore
 from .store.transaction import utc_now
 
-Role = Literal["reader", "writer", "admin"]
-ROLE_RANK: dict[str, int] = {"reader": 1, "writer": 2, "admin": 3}
+Role = Literal["reader", "writer", "admin", "node"]
+# "node" tokens authenticate one agent's gRPC stream and grant nothing over REST.
+ROLE_RANK: dict[str, int] = {"node": 0, "reader": 1, "writer": 2, "admin": 3}
 TOKEN_PREFIX = "sy_"
 BOOTSTRAP_ADMIN_ID = "bootstrap-admin"
 
@@ -31,7 +32,9 @@ class TokenStore:
     def __init__(self, store: IntentStore) -> None:
         self.store = store
 
-    def create(self, role: Role, description: str = "") -> tuple[ApiToken, str]:
+    def create(
+        self, role: Role, description: str = "", node: str | None = None
+    ) -> tuple[ApiToken, str]:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = ApiToken(
             id=str(uuid.uuid4()),
@@ -39,6 +42,7 @@ class TokenStore:
             role=role,
             description=description,
             created_at=utc_now(),
+            node_name=node,
         )
         with self.store.read() as session, session.begin():
             session.add(row)
@@ -62,10 +66,18 @@ class TokenStore:
                 row.token_hash = hash_token(token)
                 row.role = role
 
-    def role_of(self, token: str) -> str | None:
+    def lookup(self, token: str) -> ApiToken | None:
         with self.store.read() as session:
-            row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-            return row.role if row is not None else None
+            return session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+
+    def role_of(self, token: str) -> str | None:
+        row = self.lookup(token)
+        return row.role if row is not None else None
+
+    def node_of(self, token: str) -> str | None:
+        """The node an agent token is bound to; None for any other token."""
+        row = self.lookup(token)
+        return row.node_name if row is not None and row.role == "node" else None
 
     def list(self) -> list[ApiToken]:
         with self.store.read() as session:
@@ -96,7 +108,7 @@ def require(role: Role) -> Callable[..., str]:
         granted = tokens.role_of(credentials.credentials)
         if granted is None:
             raise ApiError(401, "Unauthorized", "invalid or revoked token")
-        if ROLE_RANK[granted] < ROLE_RANK[role]:
+        if ROLE_RANK.get(granted, 0) < ROLE_RANK[role]:
             raise ApiError(403, "Forbidden", f"this needs role {role}; the token has {granted}")
         return granted
 

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     # How many revisions of the change log /v1/events can replay.
     event_retention: int = Field(default=100_000, ge=1)
     log_level: str = "info"
+    # gRPC TLS: server certificate and key; with a client CA, agents must present a client
+    # certificate signed by it (mTLS).
+    grpc_tls_cert: str | None = None
+    grpc_tls_key: str | None = None
+    grpc_tls_client_ca: str | None = None
+    # Whether `serve` runs the distribution (gRPC) server.
+    distribution: bool = True
+    catch_up_interval: float = Field(default=1.0, gt=0)
+    replica_id: str | None = None
 
     @field_validator("http_listen", "grpc_listen")
     @classmethod

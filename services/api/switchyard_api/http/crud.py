@@ -4,6 +4,7 @@ import base64
 import binascii
 import functools
 import json
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
@@ -23,8 +24,11 @@ from .problems import problem_responses
 
 MERGE_PATCH = "application/merge-patch+json"
 MAX_LIMIT = 10_000
-NamespacePath = Annotated[str, Path(description="namespace name", max_length=253)]
-NamePath = Annotated[str, Path(description="object name", max_length=253)]
+NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # DNS-1123 label: every stored name is one
+NamespacePath = Annotated[
+    str, Path(description="namespace name", max_length=63, pattern=NAME_PATTERN)
+]
+NamePath = Annotated[str, Path(description="object name", max_length=63, pattern=NAME_PATTERN)]
 IfMatch = Annotated[
     str | None, Header(description="resourceVersion the object must still have (or *)")
 ]
@@ -56,7 +60,11 @@ def decode_cursor(token: str) -> tuple[str, str]:
         value = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise invalid("continue", "not a continue token returned by this API") from None
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, str) and re.fullmatch(r"[a-z0-9.-]{0,253}", v) for v in value)
+    ):
         raise invalid("continue", "not a continue token returned by this API")
     return value[0], value[1]
 

@@ -17,11 +17,12 @@ from .problems import problem_responses
 router = APIRouter(tags=["Events"])
 POLL_SECONDS = 1.0  # bounds the delay when a notification from another replica was lost
 KEEPALIVE_SECONDS = 15.0
+MAX_REVISION = 2**63 - 1  # PostgreSQL bigint
 
 
 def _start_revision(store: IntentStore, since: int | None, last_event_id: str | None) -> int:
     if last_event_id is not None:
-        if not last_event_id.strip().isdigit():
+        if not last_event_id.strip().isdigit() or int(last_event_id) > MAX_REVISION:
             raise invalid("Last-Event-ID", "must be a revision number")
         return int(last_event_id)
     if since is not None:
@@ -47,7 +48,7 @@ def _start_revision(store: IntentStore, since: int | None, last_event_id: str | 
 async def watch_events(
     request: Request,
     since: Annotated[
-        int | None, Query(ge=0, description="replay changes after this revision")
+        int | None, Query(ge=0, le=MAX_REVISION, description="replay changes after this revision")
     ] = None,
     last_event_id: Annotated[
         str | None, Header(description="resume after this event id (a revision)")

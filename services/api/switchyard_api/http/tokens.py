@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import TokenStore, require
-from ..errors import not_found
+from ..errors import invalid, not_found
+from ..resources.registry import NODE
 from ..store.models import ApiToken
 from .problems import problem_responses
 
@@ -15,13 +16,17 @@ router = APIRouter(tags=["Tokens"], dependencies=[Depends(require("admin"))])
 
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    role: Literal["reader", "writer", "admin"]
+    role: Literal["reader", "writer", "admin", "node"] = Field(
+        description="node: authenticates the agent of `node` over gRPC, nothing over REST"
+    )
+    node: str | None = Field(default=None, max_length=253, description="required for role node")
     description: str = Field(default="", max_length=500)
 
 
 class TokenInfo(BaseModel):
     id: str
     role: str
+    node: str | None = None
     description: str
     createdAt: str
 
@@ -36,7 +41,11 @@ class TokenList(BaseModel):
 
 def _info(row: ApiToken) -> TokenInfo:
     return TokenInfo(
-        id=row.id, role=row.role, description=row.description, createdAt=row.created_at
+        id=row.id,
+        role=row.role,
+        node=row.node_name,
+        description=row.description,
+        createdAt=row.created_at,
     )
 
 
@@ -53,7 +62,14 @@ def _tokens(request: Request) -> TokenStore:
     responses=problem_responses(400, 401, 403, 413, 422),
 )
 def create_token(request: Request, body: TokenRequest) -> CreatedToken:
-    row, secret = _tokens(request).create(body.role, body.description)
+    if body.role == "node":
+        if body.node is None:
+            raise invalid("node", "required for role node")
+        if request.app.state.store.get(NODE.kind, "", body.node) is None:
+            raise invalid("node", f"node {body.node!r} does not exist")
+    elif body.node is not None:
+        raise invalid("node", "only tokens of role node are bound to a node")
+    row, secret = _tokens(request).create(body.role, body.description, body.node)
     return CreatedToken(**_info(row).model_dump(), token=secret)
 
 
@@ -73,6 +89,6 @@ def list_tokens(request: Request) -> TokenList:
     status_code=204,
     responses=problem_responses(401, 403, 404),
 )
-def delete_token(request: Request, token_id: Annotated[str, Path(max_length=64)]) -> None:
+def delete_token(request: Request, token_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9-]+$")]) -> None:
     if not _tokens(request).delete(token_id):
         raise not_found(f"token {token_id}")

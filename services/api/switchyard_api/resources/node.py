@@ -72,11 +72,22 @@ class NodeSpec(StrictModel):
         return check_distinct_families(value, "podCIDRs")
 
 
+class ObjectError(StrictModel):
+    key: str
+    message: str
+
+
 class NodeStatus(StrictModel):
     """Reported by the distribution service; read-only for clients."""
 
     connected: bool = False
     agentVersion: str | None = None
-    appliedRevision: int | None = None
+    appliedRevision: int | None = Field(
+        default=None, description="the last revision the agent processed (ACK or NACK)"
+    )
     lastError: str | None = None
     lastSeen: str | None = None
+    errors: list[ObjectError] = Field(
+        default_factory=list, description="objects the agent failed to apply at appliedRevision"
+    )
+    replica: str | None = Field(default=None, description="API replica holding the stream")

@@ -67,6 +67,26 @@ class ApiToken(Base):
     role: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[str] = mapped_column(String(32))
+    # Set for role "node": the only node an agent with this token may connect as.
+    node_name: Mapped[str | None] = mapped_column(String(253), nullable=True)
+
+
+class NodeReport(Base):
+    """Every ACK and NACK an agent sent (pruned to the newest per node)."""
+
+    __tablename__ = "node_reports"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    node: Mapped[str] = mapped_column(String(253))
+    revision: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(8))  # ACK | NACK
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    replica: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_node_reports_node", "node", "id"),)
 
 
 class RevisionCounter(Base):

@@ -55,6 +55,19 @@ class IntentStore:
         with self.read() as session:
             return session.get(StoredObject, (kind, namespace, name))
 
+    def get_many(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], StoredObject]:
+        """Current rows for (kind, namespace, name) keys; absent keys are left out."""
+        found: dict[tuple[str, str, str], StoredObject] = {}
+        with self.read() as session:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                query = select(StoredObject).where(
+                    tuple_(StoredObject.kind, StoredObject.namespace, StoredObject.name).in_(chunk)
+                )
+                for row in session.scalars(query):
+                    found[(row.kind, row.namespace, row.name)] = row
+        return found
+
     def list_page(
         self,
         kind: str,

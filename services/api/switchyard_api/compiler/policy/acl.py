@@ -13,11 +13,18 @@ import ipaddress
 import json
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 
 from ..nodeconfig import Acl, AclRule
 from .model import ip_version
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=65536)
+def _net(text: str) -> IPNet:
+    return ipaddress.ip_network(text)
+
 
 # ICMPv6 router solicitation/advertisement and neighbour solicitation/advertisement (types
 # 133-136; VPP puts ICMP type/code in the port fields). An isolated IPv6 pod must still resolve
@@ -73,9 +80,26 @@ def isolating_acl(permits: Iterable[AclRule]) -> Acl:
 
 def canonical_permits(rules: Iterable[AclRule]) -> list[AclRule]:
     merged = _collapse(_collapse(set(rules), vary_src=True), vary_src=False)
-    broad = [r for r in merged if r.proto == 0 and r.action != 0]
-    kept = [r for r in merged if not any(b is not r and _covers(b, r) for b in broad)]
+    # All-traffic permit+reflect rules make any rule inside both of their prefixes redundant.
+    broad: dict[IPNet, set[IPNet]] = defaultdict(set)  # dst -> src prefixes
+    for r in merged:
+        if r.proto == 0 and r.action == 2:
+            broad[_net(r.dst_prefix)].add(_net(r.src_prefix))
+    kept = [r for r in merged if not (r.proto == 0 and r.action == 2) and not _covered(r, broad)]
+    kept += [r for r in merged if r.proto == 0 and r.action == 2]
     return sorted(kept, key=_sort_key)
+
+
+def _covered(rule: AclRule, broad: dict[IPNet, set[IPNet]]) -> bool:
+    src, dst = _net(rule.src_prefix), _net(rule.dst_prefix)
+    for broad_dst, broad_srcs in broad.items():
+        if broad_dst.version != dst.version or not dst.subnet_of(broad_dst):  # type: ignore[arg-type]
+            continue
+        # walk src's supernets: O(prefix length), not O(number of broad rules)
+        for length in range(src.prefixlen, -1, -1):
+            if src.supernet(new_prefix=length) in broad_srcs:
+                return True
+    return False
 
 
 def _collapse(rules: set[AclRule], vary_src: bool) -> set[AclRule]:
@@ -94,7 +118,7 @@ def _collapse(rules: set[AclRule], vary_src: bool) -> set[AclRule]:
                 r.dst_port_last,
                 fixed,
             )
-        ].append(ipaddress.ip_network(varied))
+        ].append(_net(varied))
     out: set[AclRule] = set()
     for (action, proto, sf, sl, df, dl, fixed), nets in groups.items():
         for net in ipaddress.collapse_addresses(nets):  # type: ignore[type-var]
@@ -103,22 +127,12 @@ def _collapse(rules: set[AclRule], vary_src: bool) -> set[AclRule]:
     return out
 
 
-def _covers(broad: AclRule, rule: AclRule) -> bool:
-    """`broad` (all protocols and ports) permits every packet `rule` could match."""
-    return _within(rule.src_prefix, broad.src_prefix) and _within(rule.dst_prefix, broad.dst_prefix)
-
-
-def _within(inner: str, outer: str) -> bool:
-    a, b = ipaddress.ip_network(inner), ipaddress.ip_network(outer)
-    return a.version == b.version and a.subnet_of(b)  # type: ignore[arg-type]
-
-
 def _is_any(prefix: str) -> bool:
-    return ipaddress.ip_network(prefix).prefixlen == 0
+    return _net(prefix).prefixlen == 0
 
 
 def _sort_key(r: AclRule) -> tuple[int, ...]:
-    src, dst = ipaddress.ip_network(r.src_prefix), ipaddress.ip_network(r.dst_prefix)
+    src, dst = _net(r.src_prefix), _net(r.dst_prefix)
     return (
         src.version,
         r.proto,

@@ -1,0 +1,141 @@
+"""The distributor of one API replica: compiles committed intent and hands each connected
+agent what changed for it.
+
+It learns of commits from the change feed (in-process commits and PostgreSQL NOTIFY from other
+replicas) and also reads the change log every `catch_up_interval` seconds, so a lost
+notification delays a change but never loses it. All compiler work runs on one worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from switchyard.v1 import distribution_pb2 as dpb
+
+from ..compiler.nodeconfig import NodeDelta
+from ..store.feed import ChangeFeed
+from .codec import delta_chunks, snapshot_chunks
+from .intent_state import CompiledState
+from .session import AgentSession
+from .status import NodeStatusRecorder
+
+log = logging.getLogger("switchyard.distribution")
+T = TypeVar("T")
+
+
+class DistributionHub:
+    def __init__(
+        self,
+        state: CompiledState,
+        feed: ChangeFeed,
+        status: NodeStatusRecorder,
+        *,
+        catch_up_interval: float = 1.0,
+        status_flush_interval: float = 0.2,
+    ) -> None:
+        self.state = state
+        self.feed = feed
+        self.status = status
+        self.catch_up_interval = catch_up_interval
+        self.status_flush_interval = status_flush_interval
+        self.sessions: dict[str, AgentSession] = {}
+        self.ready = asyncio.Event()
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="switchyard-compiler")
+        self._tasks: list[asyncio.Task[None]] = []
+        # Tests drop notifications on purpose to prove the catch-up read delivers anyway.
+        self.listen_to_feed = True
+
+    async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, functools.partial(fn, *args))
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._distribute(), name="distributor"),
+            asyncio.create_task(self._flush_status(), name="status-flush"),
+        ]
+
+    async def stop(self) -> None:
+        for session in list(self.sessions.values()):
+            session.close(dpb.Goodbye.REASON_SHUTTING_DOWN, "the API replica is shutting down")
+        self.status.all_disconnected()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.get_running_loop().run_in_executor(None, self.status.flush)
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    async def _distribute(self) -> None:
+        await self.in_worker(self.state.load)
+        self.ready.set()
+        log.info("compiled intent at revision %d for %d nodes", self.state.revision, len(self.state.nodes()))
+        while True:
+            try:
+                while (batch := await self.in_worker(self.state.catch_up)) is not None:
+                    self._fan_out(batch.deltas, batch.to_revision)
+            except Exception:
+                log.exception("compiling the change log failed; retrying")
+            woke = await self.feed.wait(self.catch_up_interval)
+            if woke and not self.listen_to_feed:
+                await asyncio.sleep(self.catch_up_interval)
+
+    def _fan_out(self, deltas: dict[str, NodeDelta], revision: int) -> None:
+        """Every session moves to the new revision: nodes without changes get an empty delta,
+        so that their ACK shows they are current."""
+        for node, session in self.sessions.items():
+            delta = deltas.get(node) or NodeDelta(node, {}, frozenset())
+            session.offer(delta, revision)
+
+    async def _flush_status(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.status_flush_interval)
+            try:
+                await loop.run_in_executor(None, self.status.flush)
+            except Exception:
+                log.exception("writing agent status failed; will retry")
+
+    # -- sessions ---------------------------------------------------------------------------
+    def register(self, node: str) -> AgentSession:
+        previous = self.sessions.get(node)
+        if previous is not None:
+            previous.close(dpb.Goodbye.REASON_REPLACED, "another stream for this node took over")
+        session = AgentSession(node)
+        self.sessions[node] = session
+        return session
+
+    def unregister(self, session: AgentSession) -> bool:
+        """True when it was the node's current session."""
+        if self.sessions.get(session.node) is session:
+            del self.sessions[session.node]
+            return True
+        return False
+
+    def _snapshot(self, node: str) -> tuple[int, list[bytes]]:
+        config = self.state.node_config(node)
+        revision = self.state.revision
+        return revision, [
+            dpb.ControllerMessage(snapshot=chunk).SerializeToString()
+            for chunk in snapshot_chunks(config, revision)
+        ]
+
+    def _resume(self, node: str, revision: int) -> tuple[int, NodeDelta | None]:
+        return self.state.revision, self.state.delta_since(node, revision)
+
+    async def snapshot(self, node: str) -> tuple[int, list[bytes]]:
+        return await self.in_worker(self._snapshot, node)
+
+    async def resume(self, node: str, revision: int) -> tuple[int, NodeDelta | None]:
+        return await self.in_worker(self._resume, node, revision)
+
+
+def encode_delta(delta: NodeDelta, from_revision: int, to_revision: int) -> list[bytes]:
+    return [
+        dpb.ControllerMessage(delta=chunk).SerializeToString()
+        for chunk in delta_chunks(delta, from_revision, to_revision)
+    ]

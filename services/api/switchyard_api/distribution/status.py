@@ -1,0 +1,153 @@
+"""Agent reports (ACK/NACK, connect/disconnect) persisted in batches.
+
+Reports arrive from many streams at once; writing each in its own transaction would make the
+database the bottleneck of a fan-out, so they are queued and written together every flush.
+A node's status lives in its Node row's `status` column: it is not intent, so it takes no
+revision and wakes nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, select
+
+from ..store.models import NodeReport, StoredObject
+from ..store.store import IntentStore
+from ..store.transaction import utc_now
+
+log = logging.getLogger("switchyard.distribution")
+REPORTS_KEPT_PER_NODE = 100
+
+
+@dataclass
+class NodeState:
+    connected: bool = False
+    agentVersion: str | None = None
+    appliedRevision: int | None = None
+    lastError: str | None = None
+    lastSeen: str | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+    replica: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "connected": self.connected,
+            "agentVersion": self.agentVersion,
+            "appliedRevision": self.appliedRevision,
+            "lastError": self.lastError,
+            "lastSeen": self.lastSeen,
+            "errors": self.errors,
+            "replica": self.replica,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    node: str
+    revision: int
+    outcome: str  # ACK | NACK
+    errors: list[dict[str, str]]
+    at: str
+
+
+class NodeStatusRecorder:
+    def __init__(self, store: IntentStore, replica: str) -> None:
+        self.store = store
+        self.replica = replica
+        self._lock = threading.Lock()
+        self._states: dict[str, NodeState] = {}
+        self._dirty: set[str] = set()
+        self._reports: list[Report] = []
+
+    def _state(self, node: str) -> NodeState:
+        return self._states.setdefault(node, NodeState())
+
+    # Called from the event loop; cheap, in memory.
+    def connected(self, node: str, agent_version: str, applied: int | None) -> None:
+        with self._lock:
+            state = self._state(node)
+            state.connected, state.agentVersion, state.replica = True, agent_version, self.replica
+            state.appliedRevision = applied if applied is not None else state.appliedRevision
+            state.lastSeen = utc_now()
+            self._dirty.add(node)
+
+    def disconnected(self, node: str) -> None:
+        with self._lock:
+            state = self._state(node)
+            state.connected, state.lastSeen = False, utc_now()
+            self._dirty.add(node)
+
+    def report(self, node: str, revision: int, errors: list[dict[str, str]], message: str) -> None:
+        now = utc_now()
+        with self._lock:
+            state = self._state(node)
+            state.appliedRevision, state.lastSeen, state.errors = revision, now, errors
+            if errors or message:
+                first = errors[0] if errors else {"key": "", "message": message}
+                more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+                state.lastError = f"{first['key']}: {first['message']}{more}".lstrip(": ")
+            else:
+                state.lastError = None
+            self._dirty.add(node)
+            outcome = "NACK" if errors or message else "ACK"
+            self._reports.append(Report(node, revision, outcome, errors, now))
+
+    def seen(self, node: str) -> None:
+        with self._lock:
+            self._state(node).lastSeen = utc_now()
+            self._dirty.add(node)
+
+    # Called from a worker thread.
+    def flush(self) -> None:
+        with self._lock:
+            dirty = {node: NodeState(**vars(self._states[node])) for node in self._dirty}
+            reports, self._reports, self._dirty = self._reports, [], set()
+        if not dirty and not reports:
+            return
+        with self.store.read() as session, session.begin():
+            for node, state in dirty.items():
+                row = session.get(StoredObject, ("Node", "", node))
+                if row is not None:
+                    row.status = state.as_json()
+            for report in reports:
+                session.add(
+                    NodeReport(
+                        node=report.node,
+                        revision=report.revision,
+                        outcome=report.outcome,
+                        errors=report.errors,
+                        replica=self.replica,
+                        reported_at=report.at,
+                    )
+                )
+            if reports:
+                self._prune(session, {r.node for r in reports})
+
+    @staticmethod
+    def _prune(session: Any, nodes: set[str]) -> None:
+        for node in nodes:
+            newest = session.scalar(select(func.max(NodeReport.id)).where(NodeReport.node == node))
+            count = session.scalar(select(func.count()).where(NodeReport.node == node))
+            if newest is not None and count > REPORTS_KEPT_PER_NODE * 2:
+                cutoff = session.scalar(
+                    select(NodeReport.id)
+                    .where(NodeReport.node == node)
+                    .order_by(NodeReport.id.desc())
+                    .offset(REPORTS_KEPT_PER_NODE)
+                    .limit(1)
+                )
+                session.execute(
+                    delete(NodeReport).where(NodeReport.node == node, NodeReport.id <= cutoff)
+                )
+
+    def all_disconnected(self) -> None:
+        """This replica is stopping: its streams end."""
+        with self._lock:
+            for node, state in self._states.items():
+                if state.connected and state.replica == self.replica:
+                    state.connected = False
+                    self._dirty.add(node)
