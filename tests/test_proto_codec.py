@@ -9,16 +9,6 @@ from collections.abc import Callable
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 import pytest
-from compiler.factories import (
-    endpoint,
-    make_bgp_peer,
-    make_endpoints,
-    make_load_balancer,
-    make_network_policy,
-    make_node,
-    make_pod,
-    make_service,
-)
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -28,6 +18,16 @@ from switchyard.v1 import nodeconfig_pb2 as pb
 from switchyard_api.compiler import nodeconfig as nc
 from switchyard_api.distribution import codec
 from switchyard_api.distribution.codec import CodecError
+from tests.compiler.factories import (
+    endpoint,
+    make_bgp_peer,
+    make_endpoints,
+    make_load_balancer,
+    make_network_policy,
+    make_node,
+    make_pod,
+    make_service,
+)
 
 NESTED_TYPES: tuple[type[Any], ...] = (nc.Backend, nc.LbServer, nc.AclRule, nc.NextHop)
 ALL_TYPES = (*nc.OBJECT_TYPES, *NESTED_TYPES)

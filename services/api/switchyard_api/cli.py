@@ -14,7 +14,15 @@ from .settings import Settings, parse_listen
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
-    for field in ("database_url", "http_listen", "admin_token"):
+    for field in (
+        "database_url",
+        "http_listen",
+        "admin_token",
+        "grpc_listen",
+        "grpc_tls_cert",
+        "grpc_tls_key",
+        "grpc_tls_client_ca",
+    ):
         value = getattr(args, field, None)
         if value is not None:
             overrides[field] = value
@@ -70,7 +78,10 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"switchyard-api: {problem}", file=sys.stderr)
         return 2
-    _, token = TokenStore(IntentStore(engine)).create(args.role, args.description)
+    if (args.role == "node") != (args.node is not None):
+        print("switchyard-api: --node is required with --role node, and only then", file=sys.stderr)
+        return 2
+    _, token = TokenStore(IntentStore(engine)).create(args.role, args.description, args.node)
     print(token)
     return 0
 
@@ -91,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     with_database(serve)
     serve.add_argument("--http-listen", help="HOST:PORT (env SWITCHYARD_HTTP_LISTEN)")
     serve.add_argument("--admin-token", help="bootstrap admin token (env SWITCHYARD_ADMIN_TOKEN)")
+    serve.add_argument("--grpc-listen", help="HOST:PORT of the agents' gRPC stream")
+    serve.add_argument("--grpc-tls-cert", help="server certificate (PEM) for gRPC TLS")
+    serve.add_argument("--grpc-tls-key", help="server key (PEM) for gRPC TLS")
+    serve.add_argument(
+        "--grpc-tls-client-ca", help="CA (PEM) that agents' client certs must chain to"
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema to the head")
@@ -104,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="create a token and print it (shown once)")
     with_database(create)
-    create.add_argument("--role", choices=["reader", "writer", "admin"], required=True)
+    create.add_argument("--role", choices=["reader", "writer", "admin", "node"], required=True)
+    create.add_argument("--node", help="for --role node: the node whose agent uses the token")
     create.add_argument("--description", default="")
     create.set_defaults(func=cmd_token_create)
     return parser

@@ -73,7 +73,11 @@ class DistributionHub:
     async def _distribute(self) -> None:
         await self.in_worker(self.state.load)
         self.ready.set()
-        log.info("compiled intent at revision %d for %d nodes", self.state.revision, len(self.state.nodes()))
+        log.info(
+            "compiled intent at revision %d for %d nodes",
+            self.state.revision,
+            len(self.state.nodes()),
+        )
         while True:
             try:
                 while (batch := await self.in_worker(self.state.catch_up)) is not None:

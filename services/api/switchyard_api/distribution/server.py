@@ -70,7 +70,9 @@ class DistributionService:
         session = self.hub.register(node)
         last = hello.last_applied_revision if hello.HasField("last_applied_revision") else None
         self.hub.status.connected(node, hello.agent_version, last)
-        log.info("agent %s connected (version %s, last applied %s)", node, hello.agent_version, last)
+        log.info(
+            "agent %s connected (version %s, last applied %s)", node, hello.agent_version, last
+        )
         if last is not None:
             revision, delta = await self.hub.resume(node, last)
             if delta is not None:
@@ -129,7 +131,9 @@ class DistributionService:
                 continue
             to_revision = owed[-1].to_revision
             delta: NodeDelta = (
-                owed[0].delta if len(owed) == 1 else merge_deltas(session.node, (o.delta for o in owed))
+                owed[0].delta
+                if len(owed) == 1
+                else merge_deltas(session.node, (o.delta for o in owed))
             )
             for chunk in encode_delta(delta, session.sent_revision, to_revision):
                 yield chunk
@@ -168,7 +172,9 @@ def build_server(
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     address = settings.grpc_listen
     if settings.grpc_tls_cert and settings.grpc_tls_key:
-        client_ca = Path(settings.grpc_tls_client_ca).read_bytes() if settings.grpc_tls_client_ca else None
+        client_ca = (
+            Path(settings.grpc_tls_client_ca).read_bytes() if settings.grpc_tls_client_ca else None
+        )
         credentials = grpc.ssl_server_credentials(
             [(Path(settings.grpc_tls_key).read_bytes(), Path(settings.grpc_tls_cert).read_bytes())],
             root_certificates=client_ca,

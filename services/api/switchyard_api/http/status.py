@@ -20,7 +20,9 @@ router = APIRouter(tags=["Status"], dependencies=[Depends(require("reader"))])
 
 class NodeConvergence(NodeStatus):
     name: str
-    lag: int | None = Field(description="revisions behind the global revision; null if never applied")
+    lag: int | None = Field(
+        description="revisions behind the global revision; null if never applied"
+    )
 
 
 class CompileErrorStatus(BaseModel):
@@ -75,8 +77,12 @@ async def read_status(request: Request) -> ClusterStatus:
     if distribution is not None:
         compiled = distribution.hub.state.revision
         found = await distribution.hub.in_worker(distribution.hub.state.errors)
-        errors = [CompileErrorStatus(object=str(e.ref), node=e.node, message=e.message) for e in found]
-    return ClusterStatus(revision=revision, compiledRevision=compiled, nodes=nodes, compileErrors=errors)
+        errors = [
+            CompileErrorStatus(object=str(e.ref), node=e.node, message=e.message) for e in found
+        ]
+    return ClusterStatus(
+        revision=revision, compiledRevision=compiled, nodes=nodes, compileErrors=errors
+    )
 
 
 def _node_rows(store: Any) -> list[StoredObject]:
@@ -104,6 +110,7 @@ async def read_node_config(
     if not known:
         raise not_found(f"Node {name}")
     objects = {
-        key: {"kind": type(obj).KIND, **dataclasses.asdict(obj)} for key, obj in config.objects.items()
+        key: {"kind": type(obj).KIND, **dataclasses.asdict(obj)}
+        for key, obj in config.objects.items()
     }
     return NodeConfigDocument(node=name, revision=revision, objects=objects)

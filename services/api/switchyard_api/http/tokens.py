@@ -89,6 +89,8 @@ def list_tokens(request: Request) -> TokenList:
     status_code=204,
     responses=problem_responses(401, 403, 404),
 )
-def delete_token(request: Request, token_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9-]+$")]) -> None:
+def delete_token(
+    request: Request, token_id: Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+) -> None:
     if not _tokens(request).delete(token_id):
         raise not_found(f"token {token_id}")

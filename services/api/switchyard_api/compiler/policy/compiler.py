@@ -36,6 +36,7 @@ class PolicyCompiler:
         self._placements: dict[str, NodePlacement] = {}
         self._pod_claims: dict[PodKey, tuple[str, str]] = {}  # pod -> (node, interface)
         self._pod_errors: dict[PodKey, CompileError] = {}
+        self._policy_errors: dict[tuple[str, str], CompileError] = {}
         self._dirty_pods: set[PodKey] = set()
         self._dirty_uplinks: set[str] = set()
         self._uplink_claims: dict[str, str] = {}  # node -> interface
@@ -53,6 +54,14 @@ class PolicyCompiler:
         elif ref.kind == "NetworkPolicy":
             spec = None if new is None else _spec(new, NetworkPolicySpec)
             self._dirty_pods |= self._selection.set_policy((ref.namespace, ref.name), spec)
+            self._policy_errors.pop((ref.namespace, ref.name), None)
+            if spec is not None and _has_sctp_ports(spec):
+                self._policy_errors[(ref.namespace, ref.name)] = CompileError(
+                    ref,
+                    "SCTP with a port: VPP's ACL plugin reads L4 ports only for TCP and UDP, "
+                    "so these SCTP permits match no traffic (fail closed); omit the port to "
+                    "allow SCTP",
+                )
         elif ref.kind == "Node":
             self._apply_node(ref, new)
 
@@ -75,7 +84,7 @@ class PolicyCompiler:
 
     def errors(self) -> list[CompileError]:
         self._flush()
-        found = list(self._pod_errors.values())
+        found = list(self._pod_errors.values()) + list(self._policy_errors.values())
         for node, placement in self._placements.items():
             for interface, losers in placement.conflicts.items():
                 for claimant in losers:
@@ -189,6 +198,12 @@ class PolicyCompiler:
             acl = isolating_acl(egress_rules(policies, self._selection))
             cache[cache_key] = acl
         return acl
+
+
+def _has_sctp_ports(spec: NetworkPolicySpec) -> bool:
+    ports = [p for r in spec.ingress for p in r.ports or ()]
+    ports += [p for r in spec.egress for p in r.ports or ()]
+    return any(p.protocol == "SCTP" and p.port is not None for p in ports)
 
 
 def _describe(claims: Mapping[Claimant, object], loser: Claimant) -> str:
