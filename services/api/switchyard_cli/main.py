@@ -61,8 +61,8 @@ def show(response: httpx.Response) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="switchyard", description="Switchyard API client")
-    parser.add_argument("--api", default=os.environ.get("SWITCHYARD_API", "http://127.0.0.1:8080"))
-    parser.add_argument("--token", default=os.environ.get("SWITCHYARD_TOKEN", ""))
+    parser.add_argument("--api", default=os.environ.get("SWITCHYARD_URL", "http://127.0.0.1:8080"))
+    parser.add_argument("--token", default=os.environ.get("SWITCHYARD_USER_TOKEN", ""))
     parser.add_argument("-n", "--namespace", default="default")
     sub = parser.add_subparsers(dest="command", required=True)
     get = sub.add_parser("get", help="list a kind, or read one object")
