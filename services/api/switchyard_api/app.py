@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 log.warning("admin token not bootstrapped: %s", problem)
         distribution = await start_distribution(app, settings, store, feed) if settings.distribution else None
         listener: asyncio.Task[None] | None = None
-        if is_postgres(engine):
+        if is_postgres(engine) and settings.notify_listen:
             conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             listener = asyncio.create_task(listen_for_commits(conninfo, feed))
         try:

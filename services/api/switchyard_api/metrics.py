@@ -28,6 +28,23 @@ class ApiMetrics:
         self.revision = Gauge(
             "switchyard_revision", "Current global intent revision", registry=self.registry
         )
+        self.connected_agents = Gauge(
+            "switchyard_connected_agents",
+            "Agents with a stream to this replica",
+            registry=self.registry,
+        )
+        self.distribution_messages = Counter(
+            "switchyard_distribution_messages",
+            "Configuration messages sent to agents, by type (snapshot, delta)",
+            ["type"],
+            registry=self.registry,
+        )
+        self.distribution_bytes = Counter(
+            "switchyard_distribution_bytes",
+            "Bytes of configuration sent to agents, by message type",
+            ["type"],
+            registry=self.registry,
+        )
 
     async def middleware(
         self, request: Request, call_next: Callable[[Request], Awaitable[Response]]

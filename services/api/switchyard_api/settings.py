@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Whether `serve` runs the distribution (gRPC) server.
     distribution: bool = True
     catch_up_interval: float = Field(default=1.0, gt=0)
+    # LISTEN for other replicas' commits (PostgreSQL). Off, changes still arrive through the
+    # periodic catch-up read, only later.
+    notify_listen: bool = True
     replica_id: str | None = None
 
     @field_validator("http_listen", "grpc_listen")

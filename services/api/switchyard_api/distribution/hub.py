@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from switchyard.v1 import distribution_pb2 as dpb
 
 from ..compiler.nodeconfig import NodeDelta
+from ..metrics import ApiMetrics
 from ..store.feed import ChangeFeed
 from .codec import delta_chunks, snapshot_chunks
 from .intent_state import CompiledState
@@ -37,6 +38,7 @@ class DistributionHub:
         *,
         catch_up_interval: float = 1.0,
         status_flush_interval: float = 0.2,
+        metrics: ApiMetrics | None = None,
     ) -> None:
         self.state = state
         self.feed = feed
@@ -47,8 +49,7 @@ class DistributionHub:
         self.ready = asyncio.Event()
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="switchyard-compiler")
         self._tasks: list[asyncio.Task[None]] = []
-        # Tests drop notifications on purpose to prove the catch-up read delivers anyway.
-        self.listen_to_feed = True
+        self.metrics = metrics
 
     async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -84,9 +85,7 @@ class DistributionHub:
                     self._fan_out(batch.deltas, batch.to_revision)
             except Exception:
                 log.exception("compiling the change log failed; retrying")
-            woke = await self.feed.wait(self.catch_up_interval)
-            if woke and not self.listen_to_feed:
-                await asyncio.sleep(self.catch_up_interval)
+            await self.feed.wait(self.catch_up_interval)
 
     def _fan_out(self, deltas: dict[str, NodeDelta], revision: int) -> None:
         """Every session moves to the new revision: nodes without changes get an empty delta,
@@ -111,14 +110,23 @@ class DistributionHub:
             previous.close(dpb.Goodbye.REASON_REPLACED, "another stream for this node took over")
         session = AgentSession(node)
         self.sessions[node] = session
+        if self.metrics is not None:
+            self.metrics.connected_agents.set(len(self.sessions))
         return session
 
     def unregister(self, session: AgentSession) -> bool:
         """True when it was the node's current session."""
         if self.sessions.get(session.node) is session:
             del self.sessions[session.node]
+            if self.metrics is not None:
+                self.metrics.connected_agents.set(len(self.sessions))
             return True
         return False
+
+    def count_sent(self, kind: str, size: int) -> None:
+        if self.metrics is not None:
+            self.metrics.distribution_messages.labels(kind).inc()
+            self.metrics.distribution_bytes.labels(kind).inc(size)
 
     def _snapshot(self, node: str) -> tuple[int, list[bytes]]:
         config = self.state.node_config(node)

@@ -41,6 +41,7 @@ async def start_distribution(
         feed,
         NodeStatusRecorder(store, replica),
         catch_up_interval=settings.catch_up_interval,
+        metrics=app.state.metrics,
     )
     service = DistributionService(hub, TokenStore(store))
     server, health_servicer, port = build_server(service, settings)

@@ -123,6 +123,7 @@ class DistributionService:
                 session.take_owed()
                 revision, chunks = await self.hub.snapshot(session.node)
                 for chunk in chunks:
+                    self.hub.count_sent("snapshot", len(chunk))
                     yield chunk
                 session.sent_revision = revision
                 continue
@@ -136,6 +137,7 @@ class DistributionService:
                 else merge_deltas(session.node, (o.delta for o in owed))
             )
             for chunk in encode_delta(delta, session.sent_revision, to_revision):
+                self.hub.count_sent("delta", len(chunk))
                 yield chunk
             session.sent_revision = to_revision
 

@@ -86,7 +86,8 @@ async def read_status(request: Request) -> ClusterStatus:
 
 
 def _node_rows(store: Any) -> list[StoredObject]:
-    return [row for row in store.all_objects() if row.kind == NODE.kind]
+    rows: list[StoredObject] = store.list_all(NODE.kind)
+    return rows
 
 
 @router.get(

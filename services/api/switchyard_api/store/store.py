@@ -85,6 +85,13 @@ class IntentStore:
         with self.read() as session:
             return list(session.scalars(query))
 
+    def list_all(self, kind: str) -> list[StoredObject]:
+        """Every object of a kind, in (namespace, name) order."""
+        query = select(StoredObject).where(StoredObject.kind == kind)
+        query = query.order_by(StoredObject.namespace, StoredObject.name)
+        with self.read() as session:
+            return list(session.scalars(query))
+
     def all_objects(self) -> list[StoredObject]:
         with self.read() as session:
             return list(session.scalars(select(StoredObject)))
