@@ -20,10 +20,11 @@ from switchyard.v1 import distribution_pb2 as dpb
 from ..compiler.nodeconfig import NodeDelta
 from ..metrics import ApiMetrics
 from ..store.feed import ChangeFeed
-from .codec import delta_chunks, snapshot_chunks
+from .codec import snapshot_chunks
 from .intent_state import CompiledState
 from .session import AgentSession
 from .status import NodeStatusRecorder
+from .wire import DeltaEncoder
 
 log = logging.getLogger("switchyard.distribution")
 T = TypeVar("T")
@@ -50,6 +51,7 @@ class DistributionHub:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="switchyard-compiler")
         self._tasks: list[asyncio.Task[None]] = []
         self.metrics = metrics
+        self.deltas = DeltaEncoder()
 
     async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -90,6 +92,7 @@ class DistributionHub:
     def _fan_out(self, deltas: dict[str, NodeDelta], revision: int) -> None:
         """Every session moves to the new revision: nodes without changes get an empty delta,
         so that their ACK shows they are current."""
+        self.deltas.new_round()
         for node, session in self.sessions.items():
             delta = deltas.get(node) or NodeDelta(node, {}, frozenset())
             session.offer(delta, revision)
@@ -145,9 +148,3 @@ class DistributionHub:
     async def resume(self, node: str, revision: int) -> tuple[int, NodeDelta | None]:
         return await self.in_worker(self._resume, node, revision)
 
-
-def encode_delta(delta: NodeDelta, from_revision: int, to_revision: int) -> list[bytes]:
-    return [
-        dpb.ControllerMessage(delta=chunk).SerializeToString()
-        for chunk in delta_chunks(delta, from_revision, to_revision)
-    ]

@@ -17,7 +17,7 @@ from switchyard.v1 import distribution_pb2 as dpb
 from ..auth import TokenStore
 from ..compiler.nodeconfig import NodeDelta
 from ..settings import Settings
-from .hub import DistributionHub, encode_delta
+from .hub import DistributionHub
 from .intent_state import merge_deltas
 from .session import AgentSession
 
@@ -136,7 +136,7 @@ class DistributionService:
                 if len(owed) == 1
                 else merge_deltas(session.node, (o.delta for o in owed))
             )
-            for chunk in encode_delta(delta, session.sent_revision, to_revision):
+            for chunk in self.hub.deltas.encode(delta, session.sent_revision, to_revision):
                 self.hub.count_sent("delta", len(chunk))
                 yield chunk
             session.sent_revision = to_revision
