@@ -108,6 +108,17 @@ class IntentWriter:
             revision = tx.delete(row)
             return row, revision
 
+    def bulk_put(self, items: list[tuple[KindInfo, str, dict[str, Any]]]) -> int:
+        """Create or replace many objects in ONE transaction (all or nothing), e.g. to import
+        a backup or seed a large cluster; the same rules as PUT. Returns the last revision."""
+        with self.store.write() as tx:
+            revision = 0
+            for info, namespace, document in items:
+                name = self._name_of(document)
+                row = self._store(tx, info, namespace, name, document, tx.get(info.kind, namespace, name))
+                revision = row.resource_version
+            return revision
+
     # -- helpers --------------------------------------------------------------------------
     @staticmethod
     def _name_of(document: dict[str, Any]) -> str:
