@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,18 @@ def prepare(client: TestClient, case: KindCase) -> None:
     if case.kind == "EndpointSlice":
         service = next(c for c in KINDS if c.kind == "Service")
         assert client.post(service.collection, json=service.body()).status_code == 201
+
+
+def user_labels(document: dict[str, Any]) -> dict[str, str]:
+    labels: dict[str, str] = document["metadata"]["labels"]
+    return {k: v for k, v in labels.items() if k != "kubernetes.io/metadata.name"}
+
+
+def test_namespaces_carry_their_name_label(client: TestClient) -> None:
+    created = client.put("/v1/namespaces/prod", json={"metadata": {"labels": {"a": "b"}}, "spec": {}})
+    assert created.json()["metadata"]["labels"] == {"a": "b", "kubernetes.io/metadata.name": "prod"}
+    selected = client.get("/v1/namespaces", params={"labelSelector": "kubernetes.io/metadata.name=prod"})
+    assert [n["metadata"]["name"] for n in selected.json()["items"]] == ["prod"]
 
 
 @pytest.mark.parametrize("case", KINDS, ids=KIND_IDS)
@@ -51,13 +64,13 @@ def test_lifecycle_of_every_kind(client: TestClient, case: KindCase) -> None:
         headers={"Content-Type": "application/merge-patch+json"},
     )
     assert patched.status_code == 200, patched.text
-    assert patched.json()["metadata"]["labels"] == {"tier": "two"}
+    assert user_labels(patched.json()) == {"tier": "two"}
     assert int(patched.json()["metadata"]["resourceVersion"]) > int(version)
     assert patched.json()["metadata"]["uid"] == document["metadata"]["uid"]
 
     replaced = client.put(case.item(), json=case.body(labels={"tier": "three"}))
     assert replaced.status_code == 200, replaced.text
-    assert replaced.json()["metadata"]["labels"] == {"tier": "three"}
+    assert user_labels(replaced.json()) == {"tier": "three"}
 
     deleted = client.delete(case.item())
     assert deleted.status_code == 200

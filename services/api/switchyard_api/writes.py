@@ -11,7 +11,9 @@ from . import semantics
 from .errors import already_exists, bad_request, invalid, not_found, precondition_failed
 from .representation import spec_to_storage, stored_document, validate_spec, validation_problem
 from .resources.common import API_VERSION, ObjectMetaIn, check_dns1123_label
-from .resources.registry import ENDPOINTS, KindInfo
+from .resources.registry import ENDPOINTS, NAMESPACE, KindInfo
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 from .resources.service import ServiceSpec
 from .store.models import StoredObject
 from .store.store import IntentStore
@@ -169,11 +171,15 @@ class IntentWriter:
                 tx, spec, row.spec if row is not None else None, self.node_port_range
             )
         semantics.take_claims(tx, info, namespace, name, spec)
+        labels = dict(metadata.labels)
+        if info is NAMESPACE:
+            # As Kubernetes does: namespaceSelectors can always select a namespace by name.
+            labels[NAMESPACE_NAME_LABEL] = name
         return tx.put(
             info.kind,
             namespace,
             name,
-            labels=metadata.labels,
+            labels=labels,
             annotations=metadata.annotations,
             spec=spec_to_storage(spec),
         )
