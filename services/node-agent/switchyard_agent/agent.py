@@ -15,6 +15,11 @@ then connect to the controller, saying the persisted revision in Hello.
 A driver's ConnectionLost suspends its dataplane in the reconciler (the result lists it); the
 agent then calls the driver's `reconnect()` and `resync(dataplane)` with backoff until the
 dataplane is back. Shutting down leaves the dataplane as it is: the node keeps forwarding.
+
+Local desired state (learned_routes.py): a driver that is a LocalStateSource (the GoBGP
+driver's learned routes) publishes objects from the node itself; they are merged with the
+controller's configuration (the controller wins on a shared key), applied through the same
+reconciler as deltas on the worker thread, and never persisted as the controller's revision.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from switchyard_api.compiler.nodeconfig import NodeObject
 from . import __version__
 from .descriptors import Descriptor
 from .health_server import HealthServer
+from .learned_routes import LocalInbox, LocalStateSink, LocalUpdate, MergedDesired
 from .metrics import AgentMetrics
 from .persistence import ConfigStore
 from .reconciler import ApplyResult, Reconciler, RetryPolicy
@@ -94,6 +100,16 @@ class DataplaneDriver(Protocol):
 
 
 @runtime_checkable
+class Probes(Protocol):
+    """A driver that can check its daemon is alive without changing anything."""
+
+    def probe(self) -> bool:
+        """True when the daemon restarted since the last probe (its state must be resynced);
+        raises ConnectionLost when it cannot be reached."""
+        ...
+
+
+@runtime_checkable
 class ReportsFacts(Protocol):
     """Optional: a driver that reports facts for Hello (versions, VPP's interfaces)."""
 
@@ -113,6 +129,16 @@ class Prefetches(Protocol):
         *,
         snapshot: bool = False,
     ) -> int: ...
+
+
+@runtime_checkable
+class LocalStateSource(Protocol):
+    """Optional: a driver that derives desired state from the node itself (the GoBGP driver:
+    learned routes as `route/<prefix>` objects). Called once on the worker thread at start:
+    it starts watching, publishes changes to `sink` from then on (from any thread), and
+    returns the objects it holds right now. One local source per agent."""
+
+    def start_local_state(self, sink: LocalStateSink) -> Mapping[str, object]: ...
 
 
 class DriverUnavailable(Exception):
@@ -179,6 +205,9 @@ class Agent:
         descriptors = [d for driver in self.drivers for d in driver.descriptors()]
         self.reconciler = Reconciler(descriptors, retry=retry, observer=self.metrics)
         self.store = ConfigStore(settings.state_dir)
+        self._desired = MergedDesired()  # the controller's objects + local ones (worker thread)
+        self._inbox = LocalInbox()  # local updates on their way to the worker
+        self._local_jobs: set[asyncio.Future[None]] = set()
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="switchyard-worker"
         )
@@ -188,6 +217,7 @@ class Agent:
         self._closing = False
         self._stop = asyncio.Event()
         self._reconnecting: dict[str, asyncio.Task[None]] = {}
+        self._unreachable: set[str] = set()  # dataplanes a probe found dead or restarted
         self.started = asyncio.Event()  # fail-static start done, about to connect
         self.health: HealthServer | None = None
 
@@ -240,6 +270,7 @@ class Agent:
             tasks = [
                 asyncio.create_task(self.stream.run(), name="stream"),
                 asyncio.create_task(self._retry_loop(), name="retries"),
+                asyncio.create_task(self._probe_loop(), name="probes"),
             ]
             stop = asyncio.create_task(self._stop.wait(), name="stop")
             done, _ = await asyncio.wait([*tasks, stop], return_when=asyncio.FIRST_COMPLETED)
@@ -285,10 +316,43 @@ class Agent:
         self.stream.status_changed()
         result = self._view.result
         for name in result.suspended if result is not None else ():
-            if name not in self._reconnecting:
-                self._reconnecting[name] = asyncio.create_task(
-                    self._reconnect_dataplane(name), name=f"reconnect-{name}"
-                )
+            self._ensure_reconnect(name)
+
+    def _ensure_reconnect(self, name: str) -> None:
+        if not self._closing and name not in self._reconnecting:
+            self._reconnecting[name] = asyncio.create_task(
+                self._reconnect_dataplane(name), name=f"reconnect-{name}"
+            )
+
+    # ------------------------------------------------------------------ LocalStateSink
+
+    def publish(self, update: LocalUpdate) -> None:
+        """A local source's change (any thread): applied by a worker job, coalesced."""
+        if self._inbox.push(update):
+            self._call_soon(self._schedule_local)
+
+    def request_resync(self, dataplane: str) -> None:
+        """A local source saw its dataplane restart (any thread): reconnect and resync it."""
+        self._call_soon(lambda: self._ensure_reconnect(dataplane))
+
+    def _call_soon(self, fn: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(fn)
+
+    def _schedule_local(self) -> None:
+        if self._closing:
+            return
+        job = asyncio.ensure_future(self._job(self._w_apply_local))
+        self._local_jobs.add(job)
+        job.add_done_callback(self._local_done)
+
+    def _local_done(self, job: asyncio.Future[None]) -> None:
+        self._local_jobs.discard(job)
+        if not job.cancelled() and job.exception() is not None:
+            log.error("applying local desired state failed: %s", job.exception())
 
     async def _retry_loop(self) -> None:
         while True:
@@ -297,6 +361,35 @@ class Agent:
             if due is not None and due <= time.monotonic():
                 await self._job(self._w_retry)
 
+    async def _probe_loop(self) -> None:
+        """Notice a dead or restarted dataplane even when no configuration changes."""
+        while True:
+            await asyncio.sleep(self.settings.probe_interval)
+            for name in await self._job(self._w_probe):
+                self._unreachable.add(name)
+                self.stream.status_changed()
+                if name not in self._reconnecting:
+                    self._reconnecting[name] = asyncio.create_task(
+                        self._reconnect_dataplane(name), name=f"reconnect-{name}"
+                    )
+
+    def _w_probe(self) -> list[str]:
+        """Names of the dataplanes that need a reconnect and resync."""
+        lost = []
+        for driver in self.drivers:
+            if not isinstance(driver, Probes) or driver.name in self._reconnecting:
+                continue
+            try:
+                restarted = driver.probe()
+            except Exception as exc:
+                log.warning("%s: probe failed: %s", driver.name, exc)
+                lost.append(driver.name)
+                continue
+            if restarted:
+                log.warning("%s restarted: resyncing", driver.name)
+                lost.append(driver.name)
+        return lost
+
     async def _reconnect_dataplane(self, name: str) -> None:
         backoff = self._backoff()
         log.warning("lost the connection to %s: reconnecting", name)
@@ -304,6 +397,9 @@ class Agent:
             while True:
                 await asyncio.sleep(backoff.next())
                 if await self._job(lambda: self._w_reconnect(name)):
+                    self._unreachable.discard(name)
+                    # The revision was applied again from scratch: say so to the controller.
+                    self.stream.reconfirm()
                     return
         finally:
             self._reconnecting.pop(name, None)
@@ -337,7 +433,8 @@ class Agent:
             more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
             status.last_error = f"{errors[0][0]}: {errors[0][1]}{more}"
         for driver in self.drivers:
-            state = "disconnected" if driver.name in suspended else "connected"
+            lost = driver.name in suspended or driver.name in self._unreachable
+            state = "disconnected" if lost else "connected"
             status.components[driver.name] = state
         if view.persist_error is not None:
             status.components["state"] = "write failed"
@@ -369,6 +466,7 @@ class Agent:
             except Exception as exc:
                 log.warning("%s: not connected (%s); retrying in the background", driver.name, exc)
         self._publish(self.reconciler.resync())
+        self._w_start_local_sources()
         try:
             persisted = self.store.load()
         except OSError as exc:
@@ -384,7 +482,8 @@ class Agent:
                 self.settings.node,
             )
             return
-        result = self.reconciler.apply_snapshot(persisted.revision, persisted.objects)
+        merged = self._desired.replace_controller(persisted.objects)
+        result = self.reconciler.apply_snapshot(persisted.revision, merged)
         self._worker.revision = persisted.revision
         self._publish(result)
         log.info(
@@ -397,6 +496,33 @@ class Agent:
             result.deleted,
             len(result.failures),
         )
+
+    def _w_start_local_sources(self) -> None:
+        """Start the local sources; what they hold now joins the desired state before the
+        persisted configuration is applied, so a restart does not drop learned routes."""
+        for driver in self.drivers:
+            if not isinstance(driver, LocalStateSource):
+                continue
+            try:
+                initial = driver.start_local_state(self)
+            except Exception as exc:
+                log.error("%s: cannot start its local state source: %s", driver.name, exc)
+                continue
+            upserts, removals = self._desired.local_update(LocalUpdate(initial, replace=True))
+            if upserts or removals:
+                result = self.reconciler.apply_delta(self.reconciler.revision, upserts, removals)
+                self._publish(result)
+
+    def _w_apply_local(self) -> None:
+        update = self._inbox.drain()
+        if update is None:
+            return
+        upserts, removals = self._desired.local_update(update)
+        if not upserts and not removals:
+            return
+        self._prefetch(upserts, removals, snapshot=False)
+        result = self.reconciler.apply_delta(self.reconciler.revision, upserts, removals)
+        self._publish(result)
 
     def _w_close(self) -> None:
         for driver in self.drivers:
@@ -430,13 +556,14 @@ class Agent:
         for chunk in chunks:
             decode_objects(chunk.objects, decoded, errors)
         desired: dict[str, object] = dict(decoded)
-        previous = self.reconciler.desired
+        previous = self._desired.controller
         for key in errors:
             # An object that does not decode keeps its last good state on the node.
             if key not in desired and key in previous:
                 desired[key] = previous[key]
-        self._prefetch(desired, (), snapshot=True)
-        result = self.reconciler.apply_snapshot(revision, desired)
+        merged = self._desired.replace_controller(desired)
+        self._prefetch(merged, (), snapshot=True)
+        result = self.reconciler.apply_snapshot(revision, merged)
         self._worker.undecoded = errors
         return self._applied(revision, result)
 
@@ -452,8 +579,9 @@ class Agent:
             errors.setdefault(key, "both upserted and removed")
             del upserts[key]
         removals -= errors.keys()  # keep the last good state of a key in error
-        self._prefetch(upserts, removals, snapshot=False)
-        result = self.reconciler.apply_delta(revision, upserts, removals)
+        merged_upserts, merged_removals = self._desired.controller_delta(upserts, removals)
+        self._prefetch(merged_upserts, merged_removals, snapshot=False)
+        result = self.reconciler.apply_delta(revision, merged_upserts, merged_removals)
         undecoded = self._worker.undecoded
         for key in (*upserts, *removals):
             undecoded.pop(key, None)  # a good value (or removal) replaces a bad one
@@ -475,7 +603,7 @@ class Agent:
     def _applied(self, revision: int, result: ApplyResult) -> ApplyOutcome:
         self._worker.revision = revision
         try:
-            self.store.save(self.settings.node, revision, self.reconciler.desired)
+            self.store.save(self.settings.node, revision, self._desired.controller)
             self._worker.persist_error = None
         except Exception as exc:  # a full disk must not stop the node from applying
             log.error("cannot save revision %d to %s: %s", revision, self.store.path, exc)

@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--reconnect-backoff-min", metavar="SECONDS", type=float, help="default 0.5")
     add("--reconnect-backoff-max", metavar="SECONDS", type=float, help="default 30")
     add("--status-interval", metavar="SECONDS", type=float, help="default 10")
+    add(
+        "--probe-interval",
+        metavar="SECONDS",
+        type=float,
+        help="how often VPP/GoBGP are checked for a restart (default 2)",
+    )
     add("--log-level", metavar="LEVEL", help="debug, info, warning, error (default info)")
     return parser
 

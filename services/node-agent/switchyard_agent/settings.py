@@ -47,6 +47,8 @@ class AgentSettings(BaseSettings):
     reconnect_backoff_max: float = Field(default=30.0, gt=0)
     # Seconds between periodic Status messages (one is also sent on every change).
     status_interval: float = Field(default=10.0, gt=0)
+    # How often dataplane daemons are checked for a restart or a lost connection.
+    probe_interval: float = Field(default=2.0, gt=0)
     log_level: str = "info"
 
     @field_validator("api")

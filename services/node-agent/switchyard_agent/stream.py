@@ -243,6 +243,11 @@ class StreamClient:
         if self._session is not None:
             self._session.status_changed()
 
+    def reconfirm(self) -> None:
+        """A dataplane was rebuilt: ACK the held revision again once it has converged."""
+        if self._session is not None:
+            self._session.reconfirm()
+
     async def run(self) -> None:
         """Connect, serve, reconnect: until cancelled."""
         while True:
@@ -336,6 +341,11 @@ class _Session:
         self._applying = False  # a revision is being applied: its answer goes out first
 
     def status_changed(self) -> None:
+        self._changed.set()
+
+    def reconfirm(self) -> None:
+        if self._last_answer is not None:
+            self._last_answer = (self._last_answer[0], False)
         self._changed.set()
 
     async def run(self) -> SessionEnd:

@@ -104,7 +104,10 @@ class DistributionService:
                     session.record_ack(message.nack.revision)
                     status.report(session.node, message.nack.revision, errors, message.nack.message)
                 elif kind == "status":
-                    status.seen(session.node)
+                    reported = message.status
+                    status.agent_status(
+                        session.node, dict(reported.components), len(reported.pending_keys)
+                    )
                 else:
                     session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, f"unexpected {kind}")
         session.close(dpb.Goodbye.REASON_UNSPECIFIED, "the agent closed its stream")

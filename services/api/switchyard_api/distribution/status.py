@@ -32,6 +32,8 @@ class NodeState:
     lastSeen: str | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
     replica: str | None = None
+    dataplanes: dict[str, str] = field(default_factory=dict)
+    pendingObjects: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +44,8 @@ class NodeState:
             "lastSeen": self.lastSeen,
             "errors": self.errors,
             "replica": self.replica,
+            "dataplanes": self.dataplanes,
+            "pendingObjects": self.pendingObjects,
         }
 
 
@@ -78,7 +82,7 @@ class NodeStatusRecorder:
     def disconnected(self, node: str) -> None:
         with self._lock:
             state = self._state(node)
-            state.connected, state.lastSeen = False, utc_now()
+            state.connected, state.lastSeen, state.dataplanes = False, utc_now(), {}
             self._dirty.add(node)
 
     def report(self, node: str, revision: int, errors: list[dict[str, str]], message: str) -> None:
@@ -96,9 +100,11 @@ class NodeStatusRecorder:
             outcome = "NACK" if errors or message else "ACK"
             self._reports.append(Report(node, revision, outcome, errors, now))
 
-    def seen(self, node: str) -> None:
+    def agent_status(self, node: str, dataplanes: dict[str, str], pending: int) -> None:
+        """The agent's own view: its dataplanes' connection state and waiting objects."""
         with self._lock:
-            self._state(node).lastSeen = utc_now()
+            state = self._state(node)
+            state.lastSeen, state.dataplanes, state.pendingObjects = utc_now(), dataplanes, pending
             self._dirty.add(node)
 
     # Called from a worker thread.

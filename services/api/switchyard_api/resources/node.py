@@ -91,3 +91,7 @@ class NodeStatus(StrictModel):
         default_factory=list, description="objects the agent failed to apply at appliedRevision"
     )
     replica: str | None = Field(default=None, description="API replica holding the stream")
+    dataplanes: dict[str, str] = Field(
+        default_factory=dict, description='as the agent reports them, e.g. {"vpp": "connected"}'
+    )
+    pendingObjects: int = Field(default=0, description="objects waiting on a dependency")

@@ -93,6 +93,7 @@ class VppDataplaneDriver:
 
     def __init__(self, module: Any, options: DriverOptions) -> None:
         self._incompatible: type[Exception] = module.IncompatibleVppError
+        self._pid: int | None = None
         self.connection = module.VppConnection(options.vpp_api_socket)
         state_dir = options.state_dir or Path("/var/lib/switchyard-agent/drivers/vpp")
         self.driver = module.VppDriver(
@@ -116,6 +117,13 @@ class VppDataplaneDriver:
 
     def facts(self) -> DataplaneFacts:
         return DataplaneFacts(version=str(self.connection.version))
+
+    def probe(self) -> bool:
+        """control_ping: raises ConnectionLost on a dead socket; a new vpe_pid is a restart."""
+        pid = int(self.connection.call("control_ping").vpe_pid)
+        restarted = self._pid is not None and pid != self._pid
+        self._pid = pid
+        return restarted
 
     def prefetch(
         self,
