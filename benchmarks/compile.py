@@ -33,6 +33,7 @@ from compiler.factories import (
     make_pod,
     make_service,
 )
+
 from switchyard_api.compiler.engine import Compiler
 from switchyard_api.compiler.part import IntentChange
 from switchyard_api.resources.intent import IntentObject

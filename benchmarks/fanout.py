@@ -41,7 +41,9 @@ from switchyard_api.store.db import create_store_engine, upgrade_to_head
 from switchyard_api.store.store import IntentStore
 from switchyard_api.writes import IntentWriter
 
-ADMIN_URL = os.environ.get("TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 ADMIN_TOKEN = "bench-admin"
 
 
@@ -66,7 +68,10 @@ def seed(url: str, nodes: int, services: int, endpoints: int) -> dict[str, str]:
     writer = IntentWriter(store, (30000, 32767))
     items: list[Any] = [(NAMESPACE, "", {"metadata": {"name": "bench"}, "spec": {}})]
     for n in range(nodes):
-        spec = {"addresses": [f"172.16.{n // 250}.{n % 250 + 1}"], "podCIDRs": [f"10.{n // 250}.{n % 250}.0/24"]}
+        spec = {
+            "addresses": [f"172.16.{n // 250}.{n % 250 + 1}"],
+            "podCIDRs": [f"10.{n // 250}.{n % 250}.0/24"],
+        }
         items.append((NODE, "", {"metadata": {"name": f"node-{n:04d}"}, "spec": spec}))
     writer.bulk_put(items)
     for start in range(0, services, 1000):
@@ -74,18 +79,29 @@ def seed(url: str, nodes: int, services: int, endpoints: int) -> dict[str, str]:
         for s in range(start, min(services, start + 1000)):
             ip = f"10.96.{s // 250}.{s % 250 + 1}"
             batch.append(
-                (SERVICE, "bench", {"metadata": {"name": f"svc-{s}"}, "spec": {"clusterIPs": [ip], "ports": [{"port": 80, "targetPort": 8080}]}})
+                (
+                    SERVICE,
+                    "bench",
+                    {
+                        "metadata": {"name": f"svc-{s}"},
+                        "spec": {"clusterIPs": [ip], "ports": [{"port": 80, "targetPort": 8080}]},
+                    },
+                )
             )
             batch.append((ENDPOINTS, "bench", endpoints_doc(s, endpoints, 0)))
         writer.bulk_put(batch)
     tokens = TokenStore(store)
-    result = {f"node-{n:04d}": tokens.create("node", "bench", f"node-{n:04d}")[1] for n in range(nodes)}
+    result = {
+        f"node-{n:04d}": tokens.create("node", "bench", f"node-{n:04d}")[1] for n in range(nodes)
+    }
     store.engine.dispose()
     return result
 
 
 class SimAgent:
-    def __init__(self, node: str, token: str, target: str, acks: dict[int, list[float]], sizes: list[int]) -> None:
+    def __init__(
+        self, node: str, token: str, target: str, acks: dict[int, list[float]], sizes: list[int]
+    ) -> None:
         self.node, self.token, self.target = node, token, target
         self.acks, self.sizes = acks, sizes
         self.outbox: asyncio.Queue[dpb.AgentMessage | None] = asyncio.Queue()
@@ -124,22 +140,31 @@ class SimAgent:
         await self.outbox.put(None)
 
 
-async def measure(count: int, tokens: dict[str, str], target: str, http: str, writes: int, endpoints: int) -> dict[str, Any]:
+async def measure(
+    count: int, tokens: dict[str, str], target: str, http: str, writes: int, endpoints: int
+) -> dict[str, Any]:
     acks: dict[int, list[float]] = {}
     sizes: list[int] = []
     agents = [SimAgent(node, tokens[node], target, acks, sizes) for node in sorted(tokens)[:count]]
     options = [("grpc.max_receive_message_length", 256 * 1024 * 1024)]
-    channels = [grpc.aio.insecure_channel(target, options=options) for _ in range(max(1, count // 50))]
+    channels = [
+        grpc.aio.insecure_channel(target, options=options) for _ in range(max(1, count // 50))
+    ]
     tasks = [asyncio.create_task(a.run(channels[i % len(channels)])) for i, a in enumerate(agents)]
     started = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*(a.ready.wait() for a in agents)), 900)
     connect_seconds = time.perf_counter() - started
     latencies, put_ms, first_ms = [], [], []
-    async with httpx.AsyncClient(base_url=http, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=http, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    ) as client:
         for w in range(writes):
             service = (w * 37) % 10000
             t0 = time.perf_counter()
-            response = await client.put(f"/v1/namespaces/bench/services/svc-{service}/endpoints", json=endpoints_doc(service, endpoints, w + 1 + count))
+            response = await client.put(
+                f"/v1/namespaces/bench/services/svc-{service}/endpoints",
+                json=endpoints_doc(service, endpoints, w + 1 + count),
+            )
             response.raise_for_status()
             put_ms.append((time.perf_counter() - t0) * 1000)
             revision = int(response.json()["metadata"]["resourceVersion"])
@@ -170,8 +195,12 @@ async def measure(count: int, tokens: dict[str, str], target: str, http: str, wr
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--agents", type=int, help="run only this many agents (default 10, 100, 1000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--agents", type=int, help="run only this many agents (default 10, 100, 1000)"
+    )
     parser.add_argument("--services", type=int, default=10_000)
     parser.add_argument("--endpoints", type=int, default=10)
     parser.add_argument("--writes", type=int, default=40)
@@ -202,7 +231,11 @@ def main() -> int:
         t0 = time.perf_counter()
         while True:
             with contextlib.suppress(httpx.HTTPError):
-                status = httpx.get(f"{http}/v1/status", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=5).json()
+                status = httpx.get(
+                    f"{http}/v1/status",
+                    headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                    timeout=5,
+                ).json()
                 if status.get("compiledRevision") == status.get("revision"):
                     break
             if time.perf_counter() - t0 > 600:
@@ -211,7 +244,9 @@ def main() -> int:
         load_seconds = time.perf_counter() - t0
         results = {}
         for count in sizes:
-            results[str(count)] = asyncio.run(measure(count, tokens, f"127.0.0.1:{grpc_port}", http, args.writes, args.endpoints))
+            results[str(count)] = asyncio.run(
+                measure(count, tokens, f"127.0.0.1:{grpc_port}", http, args.writes, args.endpoints)
+            )
         report = {
             "services": args.services,
             "endpoints_per_service": args.endpoints,

@@ -38,8 +38,15 @@ from switchyard_agent.reconciler import Reconciler  # noqa: E402
 from switchyard_api.compiler.nodeconfig import Backend, ServiceFrontend  # noqa: E402
 from tests.vppemu.harness import Emulator  # noqa: E402
 
-READ_ONLY = {"control_ping", "show_version", "get_api_json", "sockclnt_create",
-             "sockclnt_delete", "lb_conf_get", "cnat_get_snat_addresses"}
+READ_ONLY = {
+    "control_ping",
+    "show_version",
+    "get_api_json",
+    "sockclnt_create",
+    "sockclnt_delete",
+    "lb_conf_get",
+    "cnat_get_snat_addresses",
+}
 
 
 def frontends(services: int, endpoints: int, pods: int, offset: int = 0) -> dict[str, Any]:
@@ -48,18 +55,21 @@ def frontends(services: int, endpoints: int, pods: int, offset: int = 0) -> dict
         backends = []
         for j in range(endpoints):
             pod = (i * endpoints + j) % pods
-            backends.append(Backend(f"10.{64 + pod // 65536}.{(pod // 256) % 256}.{pod % 256}",
-                                    8080))
+            backends.append(
+                Backend(f"10.{64 + pod // 65536}.{(pod // 256) % 256}.{pod % 256}", 8080)
+            )
         vip = f"10.{96 + i // 65536}.{(i // 256) % 256}.{i % 256}"
-        value = ServiceFrontend(vip, "TCP", 80, "clusterIP", tuple(backends),
-                                service=f"bench/svc-{i}")
+        value = ServiceFrontend(
+            vip, "TCP", 80, "clusterIP", tuple(backends), service=f"bench/svc-{i}"
+        )
         out[value.key] = value
     return out
 
 
 def mutating(counts: dict[str, int]) -> int:
-    return sum(n for name, n in counts.items()
-               if name not in READ_ONLY and not name.endswith("_dump"))
+    return sum(
+        n for name, n in counts.items() if name not in READ_ONLY and not name.endswith("_dump")
+    )
 
 
 def ceiling(emu: Emulator, blob: bytes, count: int) -> float:
@@ -78,7 +88,7 @@ def ceiling(emu: Emulator, blob: bytes, count: int) -> float:
                 size = HEADER.unpack_from(buf)[1]
                 if len(buf) < 16 + size:
                     break
-                buf = buf[16 + size:]
+                buf = buf[16 + size :]
                 got += 1
         elapsed = time.perf_counter() - started
         sender.join()
@@ -156,12 +166,17 @@ def run(services: int, endpoints: int, pods: int, sync_sample: int) -> dict[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--services", type=int, default=10_000)
     parser.add_argument("--endpoints", type=int, default=10)
-    parser.add_argument("--pods", type=int, default=0,
-                        help="distinct endpoint addresses (default: every endpoint distinct)")
+    parser.add_argument(
+        "--pods",
+        type=int,
+        default=0,
+        help="distinct endpoint addresses (default: every endpoint distinct)",
+    )
     parser.add_argument("--sync-sample", type=int, default=500)
     parser.add_argument("--quick", action="store_true", help="1,000 services")
     args = parser.parse_args(argv)

@@ -55,7 +55,14 @@ def reset_store(url: str) -> None:
     """Empty every table and restart the revision, so each test starts from revision 0."""
     engine = create_store_engine(url)
     with engine.begin() as conn:
-        for table in ("objects", "change_log", "claims", "api_tokens", "store_meta", "node_reports"):
+        for table in (
+            "objects",
+            "change_log",
+            "claims",
+            "api_tokens",
+            "store_meta",
+            "node_reports",
+        ):
             conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text("UPDATE revision_counter SET value = 0"))
         if engine.dialect.name == "postgresql":

@@ -37,12 +37,17 @@ def test_migrate_then_token_create_prints_a_working_token(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path}/db.sqlite"
     migrated = run("switchyard_api.cli", "migrate", "--database-url", url)
     assert migrated.returncode == 0, migrated.stderr
-    created = run("switchyard_api.cli", "token", "create", "--role", "writer", "--database-url", url)
+    created = run(
+        "switchyard_api.cli", "token", "create", "--role", "writer", "--database-url", url
+    )
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()
     assert token.startswith("sy_")
     with LiveServer(url) as server, server.client(token) as client:
-        assert client.put("/v1/nodes/n1", json={"spec": {"addresses": ["192.0.2.1"]}}).status_code == 201
+        assert (
+            client.put("/v1/nodes/n1", json={"spec": {"addresses": ["192.0.2.1"]}}).status_code
+            == 201
+        )
         assert client.post("/v1/tokens", json={"role": "admin"}).status_code == 403
 
 

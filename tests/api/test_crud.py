@@ -30,9 +30,13 @@ def user_labels(document: dict[str, Any]) -> dict[str, str]:
 
 
 def test_namespaces_carry_their_name_label(client: TestClient) -> None:
-    created = client.put("/v1/namespaces/prod", json={"metadata": {"labels": {"a": "b"}}, "spec": {}})
+    created = client.put(
+        "/v1/namespaces/prod", json={"metadata": {"labels": {"a": "b"}}, "spec": {}}
+    )
     assert created.json()["metadata"]["labels"] == {"a": "b", "kubernetes.io/metadata.name": "prod"}
-    selected = client.get("/v1/namespaces", params={"labelSelector": "kubernetes.io/metadata.name=prod"})
+    selected = client.get(
+        "/v1/namespaces", params={"labelSelector": "kubernetes.io/metadata.name=prod"}
+    )
     assert [n["metadata"]["name"] for n in selected.json()["items"]] == ["prod"]
 
 

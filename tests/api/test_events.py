@@ -123,7 +123,7 @@ def test_no_since_follows_from_now(server: LiveServer) -> None:
     write_some(client)
     with EventReader(f"{server.url}/v1/events") as reader:
         client.put("/v1/nodes/n9", json={"spec": {"addresses": ["192.0.2.9"]}}).raise_for_status()
-        (revision, data), = reader.take(1)
+        ((revision, data),) = reader.take(1)
         assert (revision, data["name"]) == (6, "n9")
 
 
@@ -142,10 +142,13 @@ def test_since_older_than_the_log_is_410(server: LiveServer, database_url: str) 
 
 def test_a_write_on_one_replica_reaches_a_stream_on_another(fresh_postgres_url: str) -> None:
     url = fresh_postgres_url
-    with LiveServer(url) as first, LiveServer(url) as second:
-        with EventReader(f"{second.url}/v1/events?since=0") as reader:
-            first.client().put(
-                "/v1/nodes/n1", json={"spec": {"addresses": ["192.0.2.1"]}}
-            ).raise_for_status()
-            (revision, data), = reader.take(1, timeout=5)
-            assert (revision, data["kind"], data["name"]) == (1, "Node", "n1")
+    with (
+        LiveServer(url) as first,
+        LiveServer(url) as second,
+        EventReader(f"{second.url}/v1/events?since=0") as reader,
+    ):
+        first.client().put(
+            "/v1/nodes/n1", json={"spec": {"addresses": ["192.0.2.1"]}}
+        ).raise_for_status()
+        ((revision, data),) = reader.take(1, timeout=5)
+        assert (revision, data["kind"], data["name"]) == (1, "Node", "n1")

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from switchyard_api.app import create_app
 from switchyard_api.auth import BOOTSTRAP_ADMIN_ID, TokenStore

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from switchyard_api.compiler.engine import Compiler
 from switchyard_api.compiler.nodeconfig import BgpAnnouncement, BgpGlobal, BgpPeer, NodeObject
 from switchyard_api.compiler.part import IntentChange
@@ -130,7 +131,10 @@ def test_lb_vip_announced_from_lb_nodes(enabled: bool, communities: list[str]) -
 
 
 def test_same_prefix_from_two_lbs_merges_communities() -> None:
-    common: dict[str, Any] = {"backends": {"nodeSelector": {}}, "lb_node_selector": {"matchLabels": {"role": "lb"}}}
+    common: dict[str, Any] = {
+        "backends": {"nodeSelector": {}},
+        "lb_node_selector": {"matchLabels": {"role": "lb"}},
+    }
     configs = compile_objects(
         make_load_balancer("web", advertise={"communities": ["65000:1"]}, **common),
         make_load_balancer("tls", port=443, advertise={"communities": ["65000:2"]}, **common),

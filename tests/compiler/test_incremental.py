@@ -9,6 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+
 from switchyard_api.compiler.engine import Compiler, compile_full
 from switchyard_api.compiler.nodeconfig import NodeDelta, NodeObject, ServiceFrontend
 from switchyard_api.compiler.part import IntentChange
@@ -162,7 +163,9 @@ def load_balancers(draw: st.DrawFn) -> IntentObject[Any]:
     svc = draw(st.sampled_from(SERVICES))
     service = {"namespace": svc[0], "name": svc[1]}
     if encap == "l3dsr":
-        backends: dict[str, Any] = draw(st.sampled_from([{"service": service}, {"addresses": ["192.0.2.50"]}]))
+        backends: dict[str, Any] = draw(
+            st.sampled_from([{"service": service}, {"addresses": ["192.0.2.50"]}])
+        )
         extra: dict[str, Any] = {"dscp": 10}
     else:
         backends = draw(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from switchyard_api.compiler.engine import Compiler
 from switchyard_api.compiler.nodeconfig import (
     GreTunnel,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from switchyard_api.compiler.engine import Compiler
 from switchyard_api.compiler.node_base import exclude_prefixes
 from switchyard_api.compiler.nodeconfig import (

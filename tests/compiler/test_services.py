@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from switchyard_api.compiler.engine import Compiler, compile_full
 from switchyard_api.compiler.nodeconfig import Backend, ServiceFrontend
 from switchyard_api.compiler.part import IntentChange

@@ -122,7 +122,9 @@ def test_agent_killed_and_restarted_resumes_with_a_delta(
         again = fleet.start("n1", tokens["n1"], api, driver=first.driver)
         wait_for(lambda: all_at(client, revision, ("n1",)), what="n1 converged")
         assert backends(again) == ["10.1.1.9"]
-        assert metric(server, 'switchyard_distribution_messages_total{type="snapshot"}') == snapshots
+        assert (
+            metric(server, 'switchyard_distribution_messages_total{type="snapshot"}') == snapshots
+        )
         assert metric(server, 'switchyard_distribution_messages_total{type="delta"}') >= 1
 
 
@@ -153,7 +155,9 @@ def test_write_on_one_replica_reaches_an_agent_of_another_by_notify(
         LiveServer(fresh_postgres_url, catch_up_interval=30) as replica_b,
     ):
         tokens = seed(replica_a.client())
-        running = fleet.start("n1", tokens["n1"], f"127.0.0.1:{replica_b.app.state.distribution.port}")
+        running = fleet.start(
+            "n1", tokens["n1"], f"127.0.0.1:{replica_b.app.state.distribution.port}"
+        )
         wait_for(lambda: backends(running) == ["10.1.1.5"], what="first config via replica B")
         set_endpoints(replica_a.client(), "10.1.1.8")
         wait_for(lambda: backends(running) == ["10.1.1.8"], timeout=5, what="delivery by NOTIFY")
@@ -169,7 +173,9 @@ def test_a_dropped_notify_is_delivered_by_the_catch_up_read(
         LiveServer(fresh_postgres_url, notify_listen=False, catch_up_interval=0.5) as replica_b,
     ):
         tokens = seed(replica_a.client())
-        running = fleet.start("n2", tokens["n2"], f"127.0.0.1:{replica_b.app.state.distribution.port}")
+        running = fleet.start(
+            "n2", tokens["n2"], f"127.0.0.1:{replica_b.app.state.distribution.port}"
+        )
         wait_for(lambda: backends(running) == ["10.1.1.5"])
         set_endpoints(replica_a.client(), "10.1.1.4")
         wait_for(lambda: backends(running) == ["10.1.1.4"], timeout=5, what="catch-up delivery")
@@ -200,8 +206,10 @@ def test_driver_failure_is_nacked_visible_over_rest_and_cleared(
         running.driver.vpp.clear_faults()
         revision = set_endpoints(client, "10.1.1.6")
         wait_for(
-            lambda: (n := status(client)["nodes"][0])["appliedRevision"] == revision
-            and n["lastError"] is None,
+            lambda: (
+                (n := status(client)["nodes"][0])["appliedRevision"] == revision
+                and n["lastError"] is None
+            ),
             what="the next good revision clears the error",
         )
         assert backends(running) == ["10.1.1.6"]

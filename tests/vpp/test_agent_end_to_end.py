@@ -34,14 +34,18 @@ def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> 
 
 def translations(emu: Emulator) -> dict[tuple[str, int], list[tuple[str, int]]]:
     return {
-        (t["vip"]["addr"], t["vip"]["port"]): [(p["dst_ep"]["addr"], p["dst_ep"]["port"]) for p in t["paths"]]
+        (t["vip"]["addr"], t["vip"]["port"]): [
+            (p["dst_ep"]["addr"], p["dst_ep"]["port"]) for p in t["paths"]
+        ]
         for t in emu.state()["cnat"]["translations"]
     }
 
 
 def seed(client: httpx.Client) -> str:
     client.put("/v1/namespaces/default", json={"spec": {}}).raise_for_status()
-    node = {"spec": {"addresses": ["192.0.2.1"], "podCIDRs": ["10.1.1.0/24"], "uplinkInterface": UPLINK}}
+    node = {
+        "spec": {"addresses": ["192.0.2.1"], "podCIDRs": ["10.1.1.0/24"], "uplinkInterface": UPLINK}
+    }
     client.put("/v1/nodes/n1", json=node).raise_for_status()
     service = {"spec": {"clusterIPs": ["10.96.0.10"], "ports": [{"port": 80, "targetPort": 8080}]}}
     client.put("/v1/namespaces/default/services/web", json=service).raise_for_status()
@@ -88,7 +92,9 @@ def acks(server: LiveServer, revision: int) -> int:
     with server.app.state.store.read() as session:
         rows = session.scalars(
             select(NodeReport).where(
-                NodeReport.node == "n1", NodeReport.revision == revision, NodeReport.outcome == "ACK"
+                NodeReport.node == "n1",
+                NodeReport.revision == revision,
+                NodeReport.outcome == "ACK",
             )
         )
         return len(list(rows))

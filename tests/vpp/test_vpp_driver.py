@@ -40,15 +40,23 @@ except ImportError:  # tests/ is on sys.path instead of the repo root
     from vppemu.harness import Emulator  # type: ignore[no-redef]
 
 # Requests that change VPP state (everything but dumps, gets, pings and session handling).
-READ_ONLY = frozenset({
-    "control_ping", "show_version", "get_api_json", "sockclnt_create", "sockclnt_delete",
-    "lb_conf_get", "cnat_get_snat_addresses",
-})
+READ_ONLY = frozenset(
+    {
+        "control_ping",
+        "show_version",
+        "get_api_json",
+        "sockclnt_create",
+        "sockclnt_delete",
+        "lb_conf_get",
+        "cnat_get_snat_addresses",
+    }
+)
 
 
 def mutating(counts: dict[str, int]) -> dict[str, int]:
     return {
-        name: n for name, n in counts.items()
+        name: n
+        for name, n in counts.items()
         if n and name not in READ_ONLY and not name.endswith("_dump")
     }
 
@@ -90,15 +98,28 @@ U32_MAX = 0xFFFFFFFF
 NODE4, NODE6 = "192.168.1.10", "fd00::10"
 
 WEB = ServiceFrontend(
-    "10.96.0.10", "TCP", 80, "clusterIP",
-    (Backend("10.1.0.5", 8080), Backend("10.1.0.6", 8080)), service="default/web",
+    "10.96.0.10",
+    "TCP",
+    80,
+    "clusterIP",
+    (Backend("10.1.0.5", 8080), Backend("10.1.0.6", 8080)),
+    service="default/web",
 )
 DNS = ServiceFrontend(
-    "10.96.0.53", "UDP", 53, "clusterIP", (Backend("10.1.0.7", 53),), affinity_timeout=10800,
+    "10.96.0.53",
+    "UDP",
+    53,
+    "clusterIP",
+    (Backend("10.1.0.7", 53),),
+    affinity_timeout=10800,
     service="kube-system/dns",
 )
 NODEPORT = ServiceFrontend(
-    NODE4, "TCP", 30080, "nodePort", (Backend("10.1.0.5", 8080), Backend("10.1.0.9", 8080, 0)),
+    NODE4,
+    "TCP",
+    30080,
+    "nodePort",
+    (Backend("10.1.0.5", 8080), Backend("10.1.0.9", 8080, 0)),
     service="default/web",
 )
 ACL = Acl("np-aaaa", (AclRule(2, "0.0.0.0/0", "10.1.0.0/16", 6, 0, 65535, 80, 80),))
@@ -107,16 +128,27 @@ ACL2 = Acl("np-bbbb", (AclRule(0, "10.0.0.0/8", "0.0.0.0/0"),))
 
 def full_config() -> list[NodeObject]:
     return [
-        WEB, DNS, NODEPORT,
+        WEB,
+        DNS,
+        NODEPORT,
         ManagedInterface("uplink0", "uplink"),
         ManagedInterface("memif0/1", "pod"),
         SnatConfig(NODE4, NODE6, ("10.1.0.0/16", "10.96.0.0/12")),
         LbGlobal(NODE4, NODE6, 1024, 40),
-        LbVip("203.0.113.10/32", "TCP", 80, "gre4", None, 1024,
-              (LbServer("192.168.1.20"), LbServer("192.168.1.21", 0)), load_balancer="lb1"),
+        LbVip(
+            "203.0.113.10/32",
+            "TCP",
+            80,
+            "gre4",
+            None,
+            1024,
+            (LbServer("192.168.1.20"), LbServer("192.168.1.21", 0)),
+            load_balancer="lb1",
+        ),
         LbVip("203.0.113.20/32", "UDP", 53, "l3dsr", 10, 512, (LbServer("192.168.1.22"),)),
         GreTunnel(NODE4, "192.168.1.99"),
-        ACL, ACL2,
+        ACL,
+        ACL2,
         AclBinding("memif0/1", ("np-bbbb",), ("np-aaaa",)),
         Route("198.51.100.0/24", (NextHop("192.168.1.1"), NextHop("192.168.1.2", "uplink0"))),
     ]
@@ -155,8 +187,11 @@ def assert_full_state(emu: Emulator) -> None:
     cnat = state["cnat"]
     tr = translations(emu)
     assert set(tr) == {("10.96.0.10", 80, 6), ("10.96.0.53", 53, 17), (NODE4, 30080, 6)}
-    web, dns, nodeport = tr[("10.96.0.10", 80, 6)], tr[("10.96.0.53", 53, 17)], tr[
-        (NODE4, 30080, 6)]
+    web, dns, nodeport = (
+        tr[("10.96.0.10", 80, 6)],
+        tr[("10.96.0.53", 53, 17)],
+        tr[(NODE4, 30080, 6)],
+    )
     assert paths(web) == [("10.1.0.5", 8080), ("10.1.0.6", 8080)]
     assert (web["is_real_ip"], web["lb_type"], web["flow_hash_config"]) == (0, 1, 0)
     assert (dns["is_real_ip"], dns["flow_hash_config"]) == (0, 1)  # ClientIP: source IP only
@@ -174,7 +209,9 @@ def assert_full_state(emu: Emulator) -> None:
     gre4 = vips["203.0.113.10/32"]
     assert (gre4["encap"], gre4["new_flows_table_length"]) == (0, 1024)
     assert {(a["address"], a["weight"]) for a in gre4["ass"] if a["flags"] & 1} == {
-        ("192.168.1.20", 1), ("192.168.1.21", 0)}  # drained: weight 0, flows kept
+        ("192.168.1.20", 1),
+        ("192.168.1.21", 0),
+    }  # drained: weight 0, flows kept
     dsr = vips["203.0.113.20/32"]
     assert (dsr["encap"], dsr["dscp"], dsr["protocol"], dsr["port"]) == (2, 10, 17, 53)
     (tunnel,) = state["gre"]
@@ -184,8 +221,11 @@ def assert_full_state(emu: Emulator) -> None:
     assert set(acls) == {"switchyard:np-aaaa", "switchyard:np-bbbb"}
     assert acls["switchyard:np-aaaa"]["rules"][0]["is_permit"] == 2
     (binding,) = state["acl"]["interfaces"]
-    assert binding == {"sw_if_index": pod, "input": [acls["switchyard:np-bbbb"]["acl_index"]],
-                       "output": [acls["switchyard:np-aaaa"]["acl_index"]]}
+    assert binding == {
+        "sw_if_index": pod,
+        "input": [acls["switchyard:np-bbbb"]["acl_index"]],
+        "output": [acls["switchyard:np-aaaa"]["acl_index"]],
+    }
     (v4,) = [t for t in state["ip"] if t["table_id"] == 0 and not t["is_ip6"]]
     (route,) = v4["routes"]
     assert route["prefix"] == "198.51.100.0/24"
@@ -235,8 +275,9 @@ def test_endpoint_changes_cost_one_call_and_empty_services_are_deleted(
     # The last endpoint turns terminating, then goes: the translation is deleted, never
     # sent with zero paths (which would abort VPP).
     fresh.reset_counts()
-    draining = dataclasses.replace(WEB, backends=tuple(
-        dataclasses.replace(b, weight=0) for b in grown.backends))
+    draining = dataclasses.replace(
+        WEB, backends=tuple(dataclasses.replace(b, weight=0) for b in grown.backends)
+    )
     assert reconciler.apply_delta(3, {WEB.key: draining}, ()).ok
     assert ("10.96.0.10", 80, 6) not in translations(fresh)
     assert mutating(fresh.call_counts()) == {"cnat_translation_del": 1}
@@ -244,7 +285,9 @@ def test_endpoint_changes_cost_one_call_and_empty_services_are_deleted(
     assert reconciler.apply_delta(4, {WEB.key: empty}, ()).ok
     back = reconciler.apply_delta(5, {WEB.key: WEB}, ())
     assert back.ok and paths(translations(fresh)[("10.96.0.10", 80, 6)]) == [
-        ("10.1.0.5", 8080), ("10.1.0.6", 8080)]
+        ("10.1.0.5", 8080),
+        ("10.1.0.6", 8080),
+    ]
     # A service without endpoints from the start makes no call at all.
     fresh.reset_counts()
     lonely = ServiceFrontend("10.96.0.99", "TCP", 80, "clusterIP", ())
@@ -263,8 +306,10 @@ def test_affinity_change_recreates_the_translation(
     sticky = dataclasses.replace(WEB, affinity_timeout=600)
     fresh.reset_counts()
     assert reconciler.apply_snapshot(2, by_key([sticky])).ok
-    assert mutating(fresh.call_counts()) == {"cnat_translation_del": 1,
-                                             "cnat_translation_update": 1}
+    assert mutating(fresh.call_counts()) == {
+        "cnat_translation_del": 1,
+        "cnat_translation_update": 1,
+    }
     assert translations(fresh)[("10.96.0.10", 80, 6)]["flow_hash_config"] == 1
 
 
@@ -322,8 +367,9 @@ def test_failure_is_reported_per_object_and_recovers(
     assert {f.key for f in partial.failures} == {WEB.key, acl3.key}
     assert binding.key in partial.pending
     # The next apply of the whole config recovers.
-    config = by_key([moved if o.key == WEB.key else other if o.key == DNS.key else o
-                     for o in full_config()])
+    config = by_key(
+        [moved if o.key == WEB.key else other if o.key == DNS.key else o for o in full_config()]
+    )
     config.update({acl3.key: acl3, binding.key: binding})
     recovered = reconciler.apply_snapshot(4, config)
     assert recovered.ok and not recovered.pending, recovered
@@ -333,8 +379,9 @@ def test_failure_is_reported_per_object_and_recovers(
 def test_incompatible_vpp_is_refused_with_names_and_version(tmp_path: Path) -> None:
     with Emulator(tmp_path, drop_messages=["lb_conf"], corrupt_crcs=["acl_del"]) as emu:
         for bootstrap in (True, False):
-            connection = VppConnection(str(emu.socket_path), bootstrap=bootstrap,
-                                       apidir=str(emu.apidir))
+            connection = VppConnection(
+                str(emu.socket_path), bootstrap=bootstrap, apidir=str(emu.apidir)
+            )
             with pytest.raises(IncompatibleVppError) as caught:
                 connection.connect()
             message = str(caught.value)
@@ -353,18 +400,28 @@ def test_weighted_servers_fall_back_when_vpp_lacks_them(tmp_path: Path) -> None:
         try:
             assert not connection.has("lb_add_del_as_v2")
             _, reconciler = agent(connection, tmp_path)
-            vip = LbVip("203.0.113.10/32", "TCP", 80, "gre4", None, 1024,
-                        (LbServer("192.168.1.20"), LbServer("192.168.1.21")))
+            vip = LbVip(
+                "203.0.113.10/32",
+                "TCP",
+                80,
+                "gre4",
+                None,
+                1024,
+                (LbServer("192.168.1.20"), LbServer("192.168.1.21")),
+            )
             lb = LbGlobal(NODE4, None, 1024, 40)
             assert reconciler.apply_snapshot(1, by_key([lb, vip])).ok
-            drained = dataclasses.replace(vip, servers=(LbServer("192.168.1.20"),
-                                                        LbServer("192.168.1.21", 0)))
+            drained = dataclasses.replace(
+                vip, servers=(LbServer("192.168.1.20"), LbServer("192.168.1.21", 0))
+            )
             emu.reset_counts()
             assert reconciler.apply_snapshot(2, by_key([lb, drained])).ok
             assert mutating(emu.call_counts()) == {"lb_add_del_as": 1}  # delete, no flush
             (state,) = emu.state()["lb"]["vips"]
             assert {a["address"]: a["flags"] for a in state["ass"]} == {
-                "192.168.1.20": 1, "192.168.1.21": 0}
+                "192.168.1.20": 1,
+                "192.168.1.21": 0,
+            }
             emu.reset_counts()
             assert reconciler.resync().ok and mutating(emu.call_counts()) == {}
             assert reconciler.apply_snapshot(3, {}).ok
@@ -379,17 +436,44 @@ def test_foreign_objects_are_never_touched(
     node(fresh)
     # Someone else's ACL, translation, route, VIP and binding.
     foreign_acl = conn.call("acl_add_replace", acl_index=U32_MAX, tag="calico:x", count=0, r=[])
-    conn.call("cnat_translation_update", translation=TranslationPacker.fields(
-        "10.96.7.7", 443, 6, 0, 0, (("10.9.0.1", 443),)))
-    conn.call("ip_route_add_del", is_add=True, route={
-        "table_id": 0, "prefix": "172.16.0.0/12", "n_paths": 1, "paths": [{
-            "sw_if_index": U32_MAX, "weight": 1, "proto": 0,
-            "nh": {"address": {"ip4": "192.168.1.254"}}, "label_stack": [{}] * 16}]})
-    conn.call("lb_add_del_vip_v2", pfx="198.18.0.1/32", protocol=6, port=443, encap=0,
-              new_flows_table_length=16)
+    conn.call(
+        "cnat_translation_update",
+        translation=TranslationPacker.fields("10.96.7.7", 443, 6, 0, 0, (("10.9.0.1", 443),)),
+    )
+    conn.call(
+        "ip_route_add_del",
+        is_add=True,
+        route={
+            "table_id": 0,
+            "prefix": "172.16.0.0/12",
+            "n_paths": 1,
+            "paths": [
+                {
+                    "sw_if_index": U32_MAX,
+                    "weight": 1,
+                    "proto": 0,
+                    "nh": {"address": {"ip4": "192.168.1.254"}},
+                    "label_stack": [{}] * 16,
+                }
+            ],
+        },
+    )
+    conn.call(
+        "lb_add_del_vip_v2",
+        pfx="198.18.0.1/32",
+        protocol=6,
+        port=443,
+        encap=0,
+        new_flows_table_length=16,
+    )
     uplink = next(i["sw_if_index"] for i in fresh.state()["interfaces"] if i["name"] == "uplink0")
-    conn.call("acl_interface_set_acl_list", sw_if_index=uplink, count=1, n_input=1,
-              acls=[foreign_acl.acl_index])
+    conn.call(
+        "acl_interface_set_acl_list",
+        sw_if_index=uplink,
+        count=1,
+        n_input=1,
+        acls=[foreign_acl.acl_index],
+    )
     before = fresh.state()
 
     _, reconciler = agent(conn, tmp_path)
@@ -416,8 +500,7 @@ def test_binding_waits_for_its_interface(
     fresh: Emulator, conn: VppConnection, tmp_path: Path
 ) -> None:
     _, reconciler = agent(conn, tmp_path)
-    objects = [ManagedInterface("memif0/7", "pod"), ACL,
-               AclBinding("memif0/7", (), ("np-aaaa",))]
+    objects = [ManagedInterface("memif0/7", "pod"), ACL, AclBinding("memif0/7", (), ("np-aaaa",))]
     result = reconciler.apply_snapshot(1, by_key(objects))
     assert result.ok and set(result.pending) == {"interface/memif0/7", "acl-binding/memif0/7"}
     index = fresh.add_interface("memif0/7")
@@ -461,9 +544,13 @@ def test_prefetch_pipelines_and_still_reports_per_object(
 ) -> None:
     driver, reconciler = agent(conn, tmp_path)
     services = [
-        ServiceFrontend(f"10.97.{i // 250}.{i % 250}", "TCP", 80, "clusterIP",
-                        tuple(Backend(f"10.2.{i // 250}.{(i + j) % 250}", 8080)
-                              for j in range(3)))
+        ServiceFrontend(
+            f"10.97.{i // 250}.{i % 250}",
+            "TCP",
+            80,
+            "clusterIP",
+            tuple(Backend(f"10.2.{i // 250}.{(i + j) % 250}", 8080) for j in range(3)),
+        )
         for i in range(300)
     ]
     desired = by_key(services)
@@ -489,7 +576,12 @@ def test_prefetch_pipelines_and_still_reports_per_object(
 def test_cached_translation_packing_is_vpp_papis(conn: VppConnection) -> None:
     msg, msg_id = conn.message("cnat_translation_update")
     packer = TranslationPacker(msg, msg_id, conn.client_index)
-    samples = [WEB, DNS, NODEPORT, dataclasses.replace(WEB, backends=()),
-               ServiceFrontend("fd00::1", "SCTP", 9, "externalIP", (Backend("fd00::2", 1),))]
+    samples = [
+        WEB,
+        DNS,
+        NODEPORT,
+        dataclasses.replace(WEB, backends=()),
+        ServiceFrontend("fd00::1", "SCTP", 9, "externalIP", (Backend("fd00::2", 1),)),
+    ]
     for value in samples * 2:  # the second round comes from the caches
         assert packer.encode(value)(12345) == packer.reference(value, 12345)

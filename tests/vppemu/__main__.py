@@ -17,14 +17,29 @@ from .server import ApiServer
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m tests.vppemu", description=__doc__)
     p.add_argument("--socket", required=True, type=Path, help="API socket path")
-    p.add_argument("--apidir", type=Path, default=None,
-                   help="API definitions (default: $VPP_API_DIR or <repo>/../shared/vpp-api)")
-    p.add_argument("--control", type=Path, default=None,
-                   help="control socket (default: <socket>.ctl)")
-    p.add_argument("--drop-message", action="append", default=[], metavar="NAME",
-                   help="leave NAME out of the advertised message table")
-    p.add_argument("--corrupt-crc", action="append", default=[], metavar="NAME",
-                   help="advertise NAME with a wrong CRC")
+    p.add_argument(
+        "--apidir",
+        type=Path,
+        default=None,
+        help="API definitions (default: $VPP_API_DIR or <repo>/../shared/vpp-api)",
+    )
+    p.add_argument(
+        "--control", type=Path, default=None, help="control socket (default: <socket>.ctl)"
+    )
+    p.add_argument(
+        "--drop-message",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave NAME out of the advertised message table",
+    )
+    p.add_argument(
+        "--corrupt-crc",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="advertise NAME with a wrong CRC",
+    )
     return p.parse_args(argv)
 
 
@@ -38,8 +53,12 @@ async def run(args: argparse.Namespace) -> None:
     control = ControlServer(args.control or Path(f"{args.socket}.ctl"), server)
     await server.start()
     await control.start()
-    print(f"vppemu: serving {len(api.message_table())} messages on {args.socket} "
-          f"(control {control.path})", file=sys.stderr, flush=True)
+    print(
+        f"vppemu: serving {len(api.message_table())} messages on {args.socket} "
+        f"(control {control.path})",
+        file=sys.stderr,
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -163,8 +163,10 @@ def _scalar_format(p: Any) -> tuple[str, Any] | None:
 def message_encoder(msg: Any) -> Callable[[dict[str, Any]], bytes]:
     """One struct.pack for all-scalar messages (most replies), else msg.pack."""
     formats = [_scalar_format(p) for p in msg.packers]
-    if not all(formats) or "f" in "".join(f[0] for f in formats if f) or "d" in "".join(
-        f[0] for f in formats if f
+    if (
+        not all(formats)
+        or "f" in "".join(f[0] for f in formats if f)
+        or "d" in "".join(f[0] for f in formats if f)
     ):
         pack: Callable[[dict[str, Any]], bytes] = msg.pack
         return pack

@@ -31,8 +31,9 @@ class ControlServer:
             "delete_interface": self._delete_interface,
             "state": self._state,
             "unimplemented": lambda: list(self._d.unimplemented),
-            "crash": lambda reason="crash requested over the control channel":
-                api_server.crash(reason),
+            "crash": lambda reason="crash requested over the control channel": api_server.crash(
+                reason
+            ),
             "reset": self._reset,
         }
 

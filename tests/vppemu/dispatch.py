@@ -100,8 +100,11 @@ class Dispatcher:
             return self._error(route, context, failure.retval)
         if route.handler is None:
             self.unimplemented[name] = self.unimplemented.get(name, 0) + 1
-            print(f"vppemu: *** UNIMPLEMENTED message {name!r} -> retval {UNIMPLEMENTED} ***",
-                  file=sys.stderr, flush=True)
+            print(
+                f"vppemu: *** UNIMPLEMENTED message {name!r} -> retval {UNIMPLEMENTED} ***",
+                file=sys.stderr,
+                flush=True,
+            )
             return self._error(route, context, UNIMPLEMENTED)
         try:
             return self._encode(route, context, route.handler(self.state, mp))
@@ -112,8 +115,11 @@ class Dispatcher:
         except Exception:  # an emulator bug: say so loudly, answer like VPP would
             detail = traceback.format_exc()
             self.internal_errors.append(f"{name}: {detail}")
-            print(f"vppemu: *** INTERNAL ERROR handling {name} ***\n{detail}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"vppemu: *** INTERNAL ERROR handling {name} ***\n{detail}",
+                file=sys.stderr,
+                flush=True,
+            )
             return self._error(route, context, UNSPECIFIED)
 
     def _encode(self, route: Route, context: int, result: Fields | list[Fields]) -> list[bytes]:

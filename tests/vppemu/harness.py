@@ -59,8 +59,17 @@ class Emulator:
     # -- process lifecycle -------------------------------------------------
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "tests.vppemu", "--socket", str(self.socket_path),
-               "--control", str(self.control_path), "--apidir", str(self.apidir)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "tests.vppemu",
+            "--socket",
+            str(self.socket_path),
+            "--control",
+            str(self.control_path),
+            "--apidir",
+            str(self.apidir),
+        ]
         for name in self.drop_messages:
             cmd += ["--drop-message", name]
         for name in self.corrupt_crcs:
@@ -79,7 +88,11 @@ class Emulator:
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(
-                self.command(), cwd=REPO_ROOT, env=env, stdout=log, stderr=log,
+                self.command(),
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=log,
+                stderr=log,
                 stdin=subprocess.DEVNULL,
             )
         finally:

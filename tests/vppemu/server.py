@@ -30,9 +30,7 @@ class ApiServer:
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.socket_path.unlink()
-        self._server = await asyncio.start_unix_server(
-            self._serve, path=str(self.socket_path)
-        )
+        self._server = await asyncio.start_unix_server(self._serve, path=str(self.socket_path))
 
     async def close(self) -> None:
         if self._server is not None:
@@ -55,8 +53,11 @@ class ApiServer:
         drops and all state is gone."""
         self.crashes += 1
         self.crash_reasons.append(reason)
-        print(f"vppemu: *** VPP CRASH: {reason}; dropping all clients, state lost ***",
-              file=sys.stderr, flush=True)
+        print(
+            f"vppemu: *** VPP CRASH: {reason}; dropping all clients, state lost ***",
+            file=sys.stderr,
+            flush=True,
+        )
         self.drop_connections()
         self.dispatcher.reset_state()
 
@@ -91,5 +92,9 @@ class ApiServer:
             writer.close()
 
     def status(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "crashes": self.crashes,
-                "crash_reasons": list(self.crash_reasons), "clients": self.client_count}
+        return {
+            "pid": os.getpid(),
+            "crashes": self.crashes,
+            "crash_reasons": list(self.crash_reasons),
+            "clients": self.client_count,
+        }

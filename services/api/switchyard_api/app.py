@@ -53,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
             else:  # /readyz reports it; `serve` refuses to start in this state anyway
                 log.warning("admin token not bootstrapped: %s", problem)
-        distribution = await start_distribution(app, settings, store, feed) if settings.distribution else None
+        distribution = (
+            await start_distribution(app, settings, store, feed) if settings.distribution else None
+        )
         listener: asyncio.Task[None] | None = None
         if is_postgres(engine) and settings.notify_listen:
             conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -12,12 +12,13 @@ from .errors import already_exists, bad_request, invalid, not_found, preconditio
 from .representation import spec_to_storage, stored_document, validate_spec, validation_problem
 from .resources.common import API_VERSION, ObjectMetaIn, check_dns1123_label
 from .resources.registry import ENDPOINTS, NAMESPACE, KindInfo
-
-NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 from .resources.service import ServiceSpec
 from .store.models import StoredObject
 from .store.store import IntentStore
 from .store.transaction import WriteTransaction
+
+# Set on every namespace, as Kubernetes does: namespaceSelectors can select by name.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,9 @@ class IntentWriter:
             revision = 0
             for info, namespace, document in items:
                 name = self._name_of(document)
-                row = self._store(tx, info, namespace, name, document, tx.get(info.kind, namespace, name))
+                row = self._store(
+                    tx, info, namespace, name, document, tx.get(info.kind, namespace, name)
+                )
                 revision = row.resource_version
             return revision
 

@@ -48,8 +48,11 @@ class AclState:
                 for _, a in sorted(self.acls.items())
             ],
             "interfaces": [
-                {"sw_if_index": i, "input": self.inputs.get(i, []),
-                 "output": self.outputs.get(i, [])}
+                {
+                    "sw_if_index": i,
+                    "input": self.inputs.get(i, []),
+                    "output": self.outputs.get(i, []),
+                }
                 for i in sorted(set(self.inputs) | set(self.outputs))
                 if self.inputs.get(i) or self.outputs.get(i)
             ],
@@ -145,8 +148,7 @@ def _if_details(state: VppState, sw_if_index: int) -> Fields:
     inputs = state.acl.inputs.get(sw_if_index, [])
     outputs = state.acl.outputs.get(sw_if_index, [])
     acls = inputs + outputs
-    return {"sw_if_index": sw_if_index, "count": len(acls), "n_input": len(inputs),
-            "acls": acls}
+    return {"sw_if_index": sw_if_index, "count": len(acls), "n_input": len(inputs), "acls": acls}
 
 
 @handles("acl_interface_list_dump")

@@ -162,8 +162,12 @@ def cnat_session_dump(state: VppState, mp: Any) -> list[Fields]:
 @handles("cnat_set_snat_addresses")
 def cnat_set_snat_addresses(state: VppState, mp: Any) -> Fields:
     state.cnat.snat = {
-        "fwd_fib_index": 0, "ret_fib_index": 0, "snat_ip4": mp.snat_ip4,
-        "snat_ip6": mp.snat_ip6, "sw_if_index": mp.sw_if_index, "flags": 0,
+        "fwd_fib_index": 0,
+        "ret_fib_index": 0,
+        "snat_ip4": mp.snat_ip4,
+        "snat_ip6": mp.snat_ip6,
+        "sw_if_index": mp.sw_if_index,
+        "flags": 0,
     }
     return {}
 
@@ -171,9 +175,12 @@ def cnat_set_snat_addresses(state: VppState, mp: Any) -> Fields:
 @handles("cnat_set_snat_addresses_v2")
 def cnat_set_snat_addresses_v2(state: VppState, mp: Any) -> Fields:
     state.cnat.snat = {
-        "fwd_fib_index": mp.fwd_fib_index, "ret_fib_index": mp.ret_fib_index,
-        "snat_ip4": mp.snat_ip4, "snat_ip6": mp.snat_ip6,
-        "sw_if_index": mp.sw_if_index, "flags": int(mp.flags),
+        "fwd_fib_index": mp.fwd_fib_index,
+        "ret_fib_index": mp.ret_fib_index,
+        "snat_ip4": mp.snat_ip4,
+        "snat_ip6": mp.snat_ip6,
+        "sw_if_index": mp.sw_if_index,
+        "flags": int(mp.flags),
     }
     return {}
 
@@ -194,12 +201,17 @@ def cnat_snat_addresses_dump(state: VppState, mp: Any) -> list[Fields]:
     snat = state.cnat.snat
     if not snat:
         return []
-    return [{
-        "fwd_table_id4": snat["fwd_fib_index"], "fwd_table_id6": snat["fwd_fib_index"],
-        "ret_table_id4": snat["ret_fib_index"], "ret_table_id6": snat["ret_fib_index"],
-        "snat_ip4": snat["snat_ip4"], "snat_ip6": snat["snat_ip6"],
-        "sw_if_index": snat["sw_if_index"],
-    }]
+    return [
+        {
+            "fwd_table_id4": snat["fwd_fib_index"],
+            "fwd_table_id6": snat["fwd_fib_index"],
+            "ret_table_id4": snat["ret_fib_index"],
+            "ret_table_id6": snat["ret_fib_index"],
+            "snat_ip4": snat["snat_ip4"],
+            "snat_ip6": snat["snat_ip6"],
+            "sw_if_index": snat["sw_if_index"],
+        }
+    ]
 
 
 @handles("cnat_set_snat_policy")

@@ -25,8 +25,15 @@ class GreState:
 
 
 def _identity(t: Fields) -> tuple[Any, ...]:
-    return (t["type"], t["mode"], t["session_id"], t["outer_table_id"], t["src"],
-            t["dst"], t.get("key", 0))
+    return (
+        t["type"],
+        t["mode"],
+        t["session_id"],
+        t["outer_table_id"],
+        t["src"],
+        t["dst"],
+        t.get("key", 0),
+    )
 
 
 def _add_del(state: VppState, mp: Any) -> Fields:

@@ -74,8 +74,7 @@ class InterfaceTable:
 
     def snapshot(self) -> list[Fields]:
         return [
-            {"sw_if_index": i.sw_if_index, "name": i.name, "dev_type": i.dev_type,
-             "flags": i.flags}
+            {"sw_if_index": i.sw_if_index, "name": i.name, "dev_type": i.dev_type, "flags": i.flags}
             for i in sorted(self.by_index.values(), key=lambda i: i.sw_if_index)
         ]
 

@@ -22,9 +22,13 @@ FIB_SOURCE_API = 0  # what the emulator reports as 'src' in ip_route_v2_details
 
 # Entries every VPP FIB has from the start (shown by ip_route_dump).
 SPECIAL_ROUTES: dict[bool, list[tuple[str, int]]] = {
-    False: [("0.0.0.0/0", PATH_TYPE_DROP), ("0.0.0.0/32", PATH_TYPE_DROP),
-            ("224.0.0.0/4", PATH_TYPE_DROP), ("240.0.0.0/4", PATH_TYPE_DROP),
-            ("255.255.255.255/32", PATH_TYPE_DROP)],
+    False: [
+        ("0.0.0.0/0", PATH_TYPE_DROP),
+        ("0.0.0.0/32", PATH_TYPE_DROP),
+        ("224.0.0.0/4", PATH_TYPE_DROP),
+        ("240.0.0.0/4", PATH_TYPE_DROP),
+        ("255.255.255.255/32", PATH_TYPE_DROP),
+    ],
     True: [("::/0", PATH_TYPE_DROP), ("fe80::/10", PATH_TYPE_LOCAL)],
 }
 
@@ -49,8 +53,9 @@ class IpTable:
 
     def visible(self) -> list[Route]:
         merged = {**self.specials, **self.routes}
-        return [merged[p] for p in sorted(merged, key=lambda n: (int(n.network_address),
-                                                                  n.prefixlen))]
+        return [
+            merged[p] for p in sorted(merged, key=lambda n: (int(n.network_address), n.prefixlen))
+        ]
 
 
 @dataclass
@@ -74,19 +79,39 @@ class IpState:
 
     def snapshot(self) -> list[Fields]:
         return [
-            {"table_id": t.table_id, "is_ip6": t.is_ip6, "name": t.name,
-             "routes": [{"prefix": str(r.prefix), "paths": jsonable(r.paths)}
-                        for r in t.visible() if not r.special]}
+            {
+                "table_id": t.table_id,
+                "is_ip6": t.is_ip6,
+                "name": t.name,
+                "routes": [
+                    {"prefix": str(r.prefix), "paths": jsonable(r.paths)}
+                    for r in t.visible()
+                    if not r.special
+                ],
+            }
             for _, t in sorted(self.tables.items())
         ]
 
 
 def _blank_path(is_ip6: bool, path_type: int) -> Fields:
-    return {"sw_if_index": 0xFFFFFFFF, "table_id": 0, "rpf_id": 0, "weight": 1,
-            "preference": 0, "type": path_type, "flags": 0, "proto": int(is_ip6),
-            "nh": {"address": {"ip6" if is_ip6 else "ip4": None}, "via_label": 0,
-                   "obj_id": 0, "classify_table_index": 0xFFFFFFFF},
-            "n_labels": 0, "label_stack": [{} for _ in range(16)]}
+    return {
+        "sw_if_index": 0xFFFFFFFF,
+        "table_id": 0,
+        "rpf_id": 0,
+        "weight": 1,
+        "preference": 0,
+        "type": path_type,
+        "flags": 0,
+        "proto": int(is_ip6),
+        "nh": {
+            "address": {"ip6" if is_ip6 else "ip4": None},
+            "via_label": 0,
+            "obj_id": 0,
+            "classify_table_index": 0xFFFFFFFF,
+        },
+        "n_labels": 0,
+        "label_stack": [{} for _ in range(16)],
+    }
 
 
 def _normalise_path(raw: Any) -> Fields:
@@ -100,8 +125,15 @@ def _normalise_path(raw: Any) -> Fields:
 
 def _path_key(path: Fields) -> tuple[Any, ...]:
     nh = path["nh"]
-    return (path["type"], path["proto"], path["sw_if_index"], path["table_id"],
-            tuple(nh["address"].items()), nh["via_label"], nh["obj_id"])
+    return (
+        path["type"],
+        path["proto"],
+        path["sw_if_index"],
+        path["table_id"],
+        tuple(nh["address"].items()),
+        nh["via_label"],
+        nh["obj_id"],
+    )
 
 
 def _table(state: VppState, table_id: int, is_ip6: bool) -> IpTable:
@@ -152,8 +184,14 @@ def ip_route_add_del(state: VppState, mp: Any) -> Fields:
 
 
 def _route_fields(table: IpTable, r: Route) -> Fields:
-    return {"table_id": table.table_id, "stats_index": r.stats_index, "prefix": r.prefix,
-            "n_paths": len(r.paths), "src": FIB_SOURCE_API, "paths": r.paths}
+    return {
+        "table_id": table.table_id,
+        "stats_index": r.stats_index,
+        "prefix": r.prefix,
+        "n_paths": len(r.paths),
+        "src": FIB_SOURCE_API,
+        "paths": r.paths,
+    }
 
 
 @handles("ip_route_dump", "ip_route_v2_dump")
@@ -179,5 +217,7 @@ def ip_table_add_del(state: VppState, mp: Any) -> Fields:
 
 @handles("ip_table_dump")
 def ip_table_dump(state: VppState, mp: Any) -> list[Fields]:
-    return [{"table": {"table_id": t.table_id, "is_ip6": t.is_ip6, "name": t.name}}
-            for _, t in sorted(state.ip.tables.items())]
+    return [
+        {"table": {"table_id": t.table_id, "is_ip6": t.is_ip6, "name": t.name}}
+        for _, t in sorted(state.ip.tables.items())
+    ]

@@ -108,8 +108,12 @@ class Vip:
 
     def snapshot(self) -> Fields:
         return {
-            "prefix": str(self.prefix), "protocol": self.protocol, "port": self.port,
-            "encap": self.encap, "dscp": self.dscp, "srv_type": self.srv_type,
+            "prefix": str(self.prefix),
+            "protocol": self.protocol,
+            "port": self.port,
+            "encap": self.encap,
+            "dscp": self.dscp,
+            "srv_type": self.srv_type,
             "target_port": self.target_port,
             "new_flows_table_length": self.new_flows_table_length,
             "src_ip_sticky": self.src_ip_sticky,
@@ -122,12 +126,14 @@ class Vip:
 
 @dataclass
 class LbState:
-    conf: Fields = field(default_factory=lambda: {
-        "ip4_src_address": ipaddress.IPv4Address(0),
-        "ip6_src_address": ipaddress.IPv6Address(0),
-        "sticky_buckets_per_core": 1024,
-        "flow_timeout": 40,
-    })
+    conf: Fields = field(
+        default_factory=lambda: {
+            "ip4_src_address": ipaddress.IPv4Address(0),
+            "ip6_src_address": ipaddress.IPv6Address(0),
+            "sticky_buckets_per_core": 1024,
+            "flow_timeout": 40,
+        }
+    )
     vips: dict[tuple[Network, int, int], Vip] = field(default_factory=dict)
 
     def snapshot(self) -> Fields:
@@ -274,14 +280,16 @@ def lb_vip_dump(state: VppState, mp: Any) -> list[Fields]:
     out = []
     for vip in state.lb.vips.values():  # the request's filter is ignored
         tp = vip.target_port
-        out.append({
-            "vip": vip.api_vip(),
-            "encap": vip.encap,
-            "dscp": vip.dscp,
-            "srv_type": vip.srv_type,
-            "target_port": ((tp & 0xFF) << 8) | (tp >> 8),
-            "flow_table_length": vip.new_flows_table_length & 0xFFFF,
-        })
+        out.append(
+            {
+                "vip": vip.api_vip(),
+                "encap": vip.encap,
+                "dscp": vip.dscp,
+                "srv_type": vip.srv_type,
+                "target_port": ((tp & 0xFF) << 8) | (tp >> 8),
+                "flow_table_length": vip.new_flows_table_length & 0xFFFF,
+            }
+        )
     return out
 
 
@@ -292,18 +300,16 @@ def _as_dump_vips(state: VppState, mp: Any) -> list[Vip]:
     if address.version == 4:
         return []  # raw union compare against the ip46 form never matches
     return [
-        v for v in state.lb.vips.values()
-        if v.prefix.network_address == address
-        and v.protocol == mp.protocol
-        and v.port == mp.port
+        v
+        for v in state.lb.vips.values()
+        if v.prefix.network_address == address and v.protocol == mp.protocol and v.port == mp.port
     ]
 
 
 @handles("lb_as_dump")
 def lb_as_dump(state: VppState, mp: Any) -> list[Fields]:
     return [
-        {"vip": vip.api_vip(), "app_srv": a.address, "flags": a.flags,
-         "in_use_since": a.last_used}
+        {"vip": vip.api_vip(), "app_srv": a.address, "flags": a.flags, "in_use_since": a.last_used}
         for vip in _as_dump_vips(state, mp)
         for a in vip.ass.values()
     ]
@@ -315,9 +321,14 @@ def lb_as_v2_dump(state: VppState, mp: Any) -> list[Fields]:
     for vip in _as_dump_vips(state, mp):
         buckets = vip.buckets()
         for a in vip.ass.values():
-            out.append({
-                "vip": vip.api_vip(), "app_srv": a.address, "flags": a.flags,
-                "in_use_since": a.last_used, "weight": a.weight,
-                "num_buckets": buckets.get(a.address, 0),
-            })
+            out.append(
+                {
+                    "vip": vip.api_vip(),
+                    "app_srv": a.address,
+                    "flags": a.flags,
+                    "in_use_since": a.last_used,
+                    "weight": a.weight,
+                    "num_buckets": buckets.get(a.address, 0),
+                }
+            )
     return out

@@ -147,4 +147,3 @@ class DistributionHub:
 
     async def resume(self, node: str, revision: int) -> tuple[int, NodeDelta | None]:
         return await self.in_worker(self._resume, node, revision)
-

@@ -55,7 +55,9 @@ class IntentStore:
         with self.read() as session:
             return session.get(StoredObject, (kind, namespace, name))
 
-    def get_many(self, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], StoredObject]:
+    def get_many(
+        self, keys: list[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], StoredObject]:
         """Current rows for (kind, namespace, name) keys; absent keys are left out."""
         found: dict[tuple[str, str, str], StoredObject] = {}
         with self.read() as session:

@@ -26,7 +26,7 @@ def tag_of(name: str) -> str:
 
 
 def name_of(tag: str) -> str | None:
-    return tag[len(TAG_PREFIX):] if tag.startswith(TAG_PREFIX) else None
+    return tag[len(TAG_PREFIX) :] if tag.startswith(TAG_PREFIX) else None
 
 
 def rule_fields(rule: AclRule) -> dict[str, Any]:
@@ -58,11 +58,22 @@ def rule_of(row: Any) -> AclRule:
 
 
 def _norm(value: Acl) -> tuple[object, ...]:
-    return (value.name, tuple(
-        (r.action, net_text(r.src_prefix), net_text(r.dst_prefix), r.proto, r.src_port_first,
-         r.src_port_last, r.dst_port_first, r.dst_port_last)
-        for r in value.rules
-    ))
+    return (
+        value.name,
+        tuple(
+            (
+                r.action,
+                net_text(r.src_prefix),
+                net_text(r.dst_prefix),
+                r.proto,
+                r.src_port_first,
+                r.src_port_last,
+                r.dst_port_first,
+                r.dst_port_last,
+            )
+            for r in value.rules
+        ),
+    )
 
 
 class AclDescriptor(VppDescriptor[Acl]):
@@ -87,8 +98,9 @@ class AclDescriptor(VppDescriptor[Acl]):
         if len(tag.encode()) > TAG_MAX:
             raise PermanentError(f"ACL name {value.name!r} too long for a VPP tag")
         rules = [rule_fields(r) for r in value.rules]
-        reply = self.conn.call("acl_add_replace", acl_index=index, tag=tag, count=len(rules),
-                               r=rules)
+        reply = self.conn.call(
+            "acl_add_replace", acl_index=index, tag=tag, count=len(rules), r=rules
+        )
         self.ctx.acl_indices[value.name] = int(reply.acl_index)
         return int(reply.acl_index)
 

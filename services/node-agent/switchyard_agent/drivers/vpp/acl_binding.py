@@ -35,12 +35,15 @@ class AclBindingDescriptor(VppDescriptor[AclBinding]):
 
     def _set(self, value: AclBinding) -> object:
         index = self.ctx.interfaces.index_of(value.interface)
-        acls = [self._acl(n) for n in value.input_acls] + [
-            self._acl(n) for n in value.output_acls
-        ]
+        acls = [self._acl(n) for n in value.input_acls] + [self._acl(n) for n in value.output_acls]
         self.store.put(KIND, value.key, True)
-        self.conn.call("acl_interface_set_acl_list", sw_if_index=index, count=len(acls),
-                       n_input=len(value.input_acls), acls=acls)
+        self.conn.call(
+            "acl_interface_set_acl_list",
+            sw_if_index=index,
+            count=len(acls),
+            n_input=len(value.input_acls),
+            acls=acls,
+        )
         return index
 
     def _acl(self, name: str) -> int:
@@ -68,8 +71,9 @@ class AclBindingDescriptor(VppDescriptor[AclBinding]):
         index = self.ctx.interfaces.by_name.get(value.interface)
         if index is not None:
             try:
-                self.conn.call("acl_interface_set_acl_list", sw_if_index=index, count=0,
-                               n_input=0, acls=[])
+                self.conn.call(
+                    "acl_interface_set_acl_list", sw_if_index=index, count=0, n_input=0, acls=[]
+                )
             except VppApiError as exc:
                 if exc.retval != -2:  # the interface went meanwhile, and its lists with it
                     raise

@@ -159,8 +159,7 @@ class VppConnection:
         self._install_fast_receive(client)
         ping = self.call("control_ping")
         self.vpe_pid = int(ping.vpe_pid)
-        log.info("connected to VPP %s (pid %d) on %s", self.version, self.vpe_pid,
-                 self.socket_path)
+        log.info("connected to VPP %s (pid %d) on %s", self.version, self.vpe_pid, self.socket_path)
 
     def disconnect(self) -> None:
         client, self._client = self._client, None
@@ -177,8 +176,10 @@ class VppConnection:
     def _open(self) -> Any:
         if self.bootstrap:
             client = VPPApiClient(
-                bootstrapapi=True, server_address=self.socket_path,
-                read_timeout=self.read_timeout, async_thread=False,
+                bootstrapapi=True,
+                server_address=self.socket_path,
+                read_timeout=self.read_timeout,
+                async_thread=False,
             )
             try:
                 client.connect(self.name)
@@ -191,7 +192,8 @@ class VppConnection:
         apidir = self.apidir if self.apidir is not None else DEFAULT_API_DIR
         client = VPPApiClient(
             apidir=list(apidir) if not isinstance(apidir, str) else apidir,
-            server_address=self.socket_path, read_timeout=self.read_timeout,
+            server_address=self.socket_path,
+            read_timeout=self.read_timeout,
             async_thread=False,
         )
         client.connect(self.name)
@@ -420,4 +422,3 @@ def _version(client: Any) -> str:
         return str(reply.version)
     except Exception as exc:
         return f"unknown ({exc})"
-

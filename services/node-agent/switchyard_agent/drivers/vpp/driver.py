@@ -36,7 +36,9 @@ class VppDriver:
         self.connection = connection
         self.store = StateStore.in_dir(state_dir)
         self.ctx = VppContext(
-            conn=connection, store=self.store, interfaces=InterfaceIndex(connection),
+            conn=connection,
+            store=self.store,
+            interfaces=InterfaceIndex(connection),
             allow_ipv6_frontends=allow_ipv6_frontends,
         )
         self.frontends = FrontendDescriptor(self.ctx)

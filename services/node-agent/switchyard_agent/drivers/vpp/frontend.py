@@ -212,13 +212,21 @@ class TranslationPacker:
     def reference(self, value: ServiceFrontend, context: int) -> bytes:
         """The same message through vpp_papi's whole-message pack."""
         fields = self.fields(
-            ip_text(value.address), value.port, PROTOCOLS[value.protocol], is_real_ip(value),
-            flow_hash(value), paths_of(value),
+            ip_text(value.address),
+            value.port,
+            PROTOCOLS[value.protocol],
+            is_real_ip(value),
+            flow_hash(value),
+            paths_of(value),
         )
-        packed: bytes = self.msg.pack({
-            "_vl_msg_id": self.msg_id, "client_index": self.client_index, "context": context,
-            "translation": fields,
-        })
+        packed: bytes = self.msg.pack(
+            {
+                "_vl_msg_id": self.msg_id,
+                "client_index": self.client_index,
+                "context": context,
+                "translation": fields,
+            }
+        )
         return packed
 
 
@@ -316,8 +324,11 @@ class FrontendDescriptor(VppDescriptor[ServiceFrontend]):
     def _encode(self, value: ServiceFrontend) -> Encoded:
         msg, msg_id = self.conn.message("cnat_translation_update")
         packer = self._packer
-        if packer is None or packer.msg is not msg or packer.msg_id != msg_id or (
-            packer.client_index != self.conn.client_index
+        if (
+            packer is None
+            or packer.msg is not msg
+            or packer.msg_id != msg_id
+            or (packer.client_index != self.conn.client_index)
         ):
             packer = self._packer = TranslationPacker(msg, msg_id, self.conn.client_index)
             sample = dataclasses.replace(
@@ -329,8 +340,12 @@ class FrontendDescriptor(VppDescriptor[ServiceFrontend]):
         if self._fast:
             return packer.encode(value)
         fields = TranslationPacker.fields(
-            ip_text(value.address), value.port, PROTOCOLS[value.protocol], is_real_ip(value),
-            flow_hash(value), paths_of(value),
+            ip_text(value.address),
+            value.port,
+            PROTOCOLS[value.protocol],
+            is_real_ip(value),
+            flow_hash(value),
+            paths_of(value),
         )
         return self.conn.encoder("cnat_translation_update", {"translation": fields})
 
@@ -431,9 +446,13 @@ class FrontendDescriptor(VppDescriptor[ServiceFrontend]):
             ids = self._ids_by_dump()  # fresh, right before deleting
             present = [key for key in gone if key in ids]
             replies = self.conn.pipeline(
-                [("cnat_translation_del", self.conn.encoder("cnat_translation_del",
-                                                            {"id": ids[key]}))
-                 for key in present]
+                [
+                    (
+                        "cnat_translation_del",
+                        self.conn.encoder("cnat_translation_del", {"id": ids[key]}),
+                    )
+                    for key in present
+                ]
             )
             sent += len(present)
             for key, reply in zip(present, replies, strict=True):

@@ -22,9 +22,15 @@ ADMIN_UP = 1
 
 def _tunnel(value: GreTunnel) -> dict[str, Any]:
     return {
-        "type": 0, "mode": 0, "flags": 0, "session_id": 0, "instance": U32_MAX,
-        "outer_table_id": 0, "sw_if_index": U32_MAX,
-        "src": ip_text(value.local), "dst": ip_text(value.remote),
+        "type": 0,
+        "mode": 0,
+        "flags": 0,
+        "session_id": 0,
+        "instance": U32_MAX,
+        "outer_table_id": 0,
+        "sw_if_index": U32_MAX,
+        "src": ip_text(value.local),
+        "dst": ip_text(value.remote),
     }
 
 
@@ -33,7 +39,9 @@ class GreDescriptor(VppDescriptor[GreTunnel]):
 
     def equivalent(self, desired: GreTunnel, actual: GreTunnel) -> bool:
         return (ip_text(desired.local), ip_text(desired.remote)) == (
-            ip_text(actual.local), ip_text(actual.remote))
+            ip_text(actual.local),
+            ip_text(actual.remote),
+        )
 
     def create(self, value: GreTunnel) -> object:
         recorded = self.store.get(KIND, value.key) is not None

@@ -25,6 +25,5 @@ class HostInterfaceDescriptor(VppDescriptor[HostInterface]):
     def dump(self) -> Iterable[Dumped[HostInterface]]:
         self.ctx.interfaces.refresh()
         return [
-            Dumped(HostInterface(name), owned=False)
-            for name in sorted(self.ctx.interfaces.by_name)
+            Dumped(HostInterface(name), owned=False) for name in sorted(self.ctx.interfaces.by_name)
         ]

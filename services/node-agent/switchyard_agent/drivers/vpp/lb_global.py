@@ -40,8 +40,7 @@ class LbGlobalDescriptor(VppDescriptor[LbGlobal]):
 
     def create(self, value: LbGlobal) -> object:
         self.store.put(KIND, KIND, True)
-        self._conf(value.ip4_src, value.ip6_src, value.sticky_buckets_per_core,
-                   value.flow_timeout)
+        self._conf(value.ip4_src, value.ip6_src, value.sticky_buckets_per_core, value.flow_timeout)
         return None
 
     def update(self, old: LbGlobal, new: LbGlobal, metadata: object) -> object:
@@ -53,8 +52,11 @@ class LbGlobalDescriptor(VppDescriptor[LbGlobal]):
 
     def _conf(self, ip4: str | None, ip6: str | None, buckets: int, timeout: int) -> None:
         self.conn.call(
-            "lb_conf", ip4_src_address=ip4 or "0.0.0.0", ip6_src_address=ip6 or "::",
-            sticky_buckets_per_core=buckets, flow_timeout=timeout,
+            "lb_conf",
+            ip4_src_address=ip4 or "0.0.0.0",
+            ip6_src_address=ip6 or "::",
+            sticky_buckets_per_core=buckets,
+            flow_timeout=timeout,
         )
 
     def dump(self) -> Iterable[Dumped[LbGlobal]]:
@@ -64,7 +66,9 @@ class LbGlobalDescriptor(VppDescriptor[LbGlobal]):
         ip4 = ipaddress.ip_address(str(r.ip4_src_address))
         ip6 = ipaddress.ip_address(str(r.ip6_src_address))
         value = LbGlobal(
-            str(ip4) if int(ip4) else None, str(ip6) if int(ip6) else None,
-            int(r.sticky_buckets_per_core), int(r.flow_timeout),
+            str(ip4) if int(ip4) else None,
+            str(ip6) if int(ip6) else None,
+            int(r.sticky_buckets_per_core),
+            int(r.flow_timeout),
         )
         return [Dumped(value, owned=True)]

@@ -49,8 +49,12 @@ class LbVipDescriptor(VppDescriptor[LbVip]):
 
     def _norm(self, value: LbVip) -> tuple[object, ...]:
         return (
-            net_text(value.prefix), value.protocol, value.port, value.encap,
-            value.dscp if value.encap == "l3dsr" else None, value.new_flows_table_length,
+            net_text(value.prefix),
+            value.protocol,
+            value.port,
+            value.encap,
+            value.dscp if value.encap == "l3dsr" else None,
+            value.new_flows_table_length,
             self._servers(value),
         )
 
@@ -76,9 +80,12 @@ class LbVipDescriptor(VppDescriptor[LbVip]):
         recorded = self.store.get(KIND, value.key) is not None
         try:
             self.conn.call(
-                "lb_add_del_vip_v2", **self._vip(value), encap=ENCAPS[value.encap],
+                "lb_add_del_vip_v2",
+                **self._vip(value),
+                encap=ENCAPS[value.encap],
                 dscp=(value.dscp or 0) if value.encap == "l3dsr" else 0,
-                new_flows_table_length=value.new_flows_table_length, is_del=False,
+                new_flows_table_length=value.new_flows_table_length,
+                is_del=False,
             )
         except VppApiError as exc:
             if not (exc.retval == VALUE_EXIST and recorded):  # ours, from an interrupted try
@@ -100,8 +107,9 @@ class LbVipDescriptor(VppDescriptor[LbVip]):
         for address, weight in sorted(wanted.items()):
             if address not in present:
                 if self.weighted:
-                    self.conn.call("lb_add_del_as_v2", **vip, as_address=address, weight=weight,
-                                   is_del=False)
+                    self.conn.call(
+                        "lb_add_del_as_v2", **vip, as_address=address, weight=weight, is_del=False
+                    )
                 else:
                     self.conn.call("lb_add_del_as", **vip, as_address=address, is_del=False)
             elif self.weighted and present[address] != weight:
@@ -113,8 +121,7 @@ class LbVipDescriptor(VppDescriptor[LbVip]):
 
     def _del_server(self, vip: dict[str, Any], address: str, flush: bool) -> None:
         try:
-            self.conn.call("lb_add_del_as", **vip, as_address=address, is_del=True,
-                           is_flush=flush)
+            self.conn.call("lb_add_del_as", **vip, as_address=address, is_del=True, is_flush=flush)
         except VppApiError as exc:
             if exc.retval != NO_SUCH_ENTRY:
                 raise
@@ -162,7 +169,9 @@ class LbVipDescriptor(VppDescriptor[LbVip]):
             length = int(row.flow_table_length) or 65536  # a u16 in the details
             found = servers.get((prefix, int(row.vip.protocol), port), {})
             value = LbVip(
-                prefix=prefix, protocol=cast(LbProtocol, proto), port=port,
+                prefix=prefix,
+                protocol=cast(LbProtocol, proto),
+                port=port,
                 encap=cast(LbEncap, encap),
                 dscp=int(row.dscp) if encap == "l3dsr" else None,
                 new_flows_table_length=length,
@@ -178,4 +187,3 @@ class LbVipDescriptor(VppDescriptor[LbVip]):
             if key not in seen:
                 self.store.delete(KIND, key)
         return out
-

@@ -55,8 +55,9 @@ class ManagedInterfaceDescriptor(VppDescriptor[ManagedInterface]):
             try:
                 if value.role == "pod":
                     self._tables(index, add=False)
-                self.conn.call("feature_cnat_enable_disable", sw_if_index=index,
-                               enable_disable=False)
+                self.conn.call(
+                    "feature_cnat_enable_disable", sw_if_index=index, enable_disable=False
+                )
             except VppApiError as exc:
                 if exc.retval != -2:  # INVALID_SW_IF_INDEX: the interface went meanwhile
                     raise

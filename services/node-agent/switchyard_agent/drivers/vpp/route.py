@@ -31,8 +31,10 @@ class RouteDescriptor(VppDescriptor[Route]):
     kind = KIND
 
     def equivalent(self, desired: Route, actual: Route) -> bool:
-        return (net_text(desired.prefix), _hops(desired)) == (net_text(actual.prefix),
-                                                              _hops(actual))
+        return (net_text(desired.prefix), _hops(desired)) == (
+            net_text(actual.prefix),
+            _hops(actual),
+        )
 
     def can_update(self, old: Route, new: Route) -> bool:
         return True
@@ -44,11 +46,22 @@ class RouteDescriptor(VppDescriptor[Route]):
         index = self.ctx.interfaces.index_of(hop.interface) if hop.interface else U32_MAX
         v6 = address.version == 6
         return {
-            "sw_if_index": index, "table_id": 0, "rpf_id": 0, "weight": 1, "preference": 0,
-            "type": PATH_NORMAL, "flags": 0, "proto": int(v6),
-            "nh": {"address": {"ip6" if v6 else "ip4": str(address)}, "via_label": 0,
-                   "obj_id": 0, "classify_table_index": U32_MAX},
-            "n_labels": 0, "label_stack": [{}] * 16,
+            "sw_if_index": index,
+            "table_id": 0,
+            "rpf_id": 0,
+            "weight": 1,
+            "preference": 0,
+            "type": PATH_NORMAL,
+            "flags": 0,
+            "proto": int(v6),
+            "nh": {
+                "address": {"ip6" if v6 else "ip4": str(address)},
+                "via_label": 0,
+                "obj_id": 0,
+                "classify_table_index": U32_MAX,
+            },
+            "n_labels": 0,
+            "label_stack": [{}] * 16,
         }
 
     def create(self, value: Route) -> object:
@@ -57,8 +70,12 @@ class RouteDescriptor(VppDescriptor[Route]):
         prefix = ipaddress.ip_network(value.prefix, strict=False)
         paths = [self._path(h, prefix.version) for h in value.next_hops]
         self.store.put(KIND, value.key, True)
-        self.conn.call("ip_route_add_del", is_add=True, is_multipath=False, route={
-            "table_id": 0, "prefix": str(prefix), "n_paths": len(paths), "paths": paths})
+        self.conn.call(
+            "ip_route_add_del",
+            is_add=True,
+            is_multipath=False,
+            route={"table_id": 0, "prefix": str(prefix), "n_paths": len(paths), "paths": paths},
+        )
         return None
 
     def update(self, old: Route, new: Route, metadata: object) -> object:
@@ -66,8 +83,12 @@ class RouteDescriptor(VppDescriptor[Route]):
 
     def delete(self, value: Route, metadata: object) -> None:
         prefix = net_text(value.prefix)
-        self.conn.call("ip_route_add_del", is_add=False, is_multipath=False, route={
-            "table_id": 0, "prefix": prefix, "n_paths": 0, "paths": []})
+        self.conn.call(
+            "ip_route_add_del",
+            is_add=False,
+            is_multipath=False,
+            route={"table_id": 0, "prefix": prefix, "n_paths": 0, "paths": []},
+        )
         self.store.delete(KIND, value.key)
 
     def dump(self) -> Iterable[Dumped[Route]]:

@@ -54,12 +54,17 @@ class SnatDescriptor(VppDescriptor[SnatConfig]):
     def _apply(self, old: SnatConfig, new: SnatConfig) -> object:
         self.ctx.check_epoch()
         # Recorded first: a failure half-way leaves something of ours to clean up or finish.
-        self.store.put(KIND, KIND, {"snat_ip4": new.snat_ip4, "snat_ip6": new.snat_ip6,
-                                    "exclude_prefixes": []})
+        self.store.put(
+            KIND, KIND, {"snat_ip4": new.snat_ip4, "snat_ip6": new.snat_ip6, "exclude_prefixes": []}
+        )
         self.conn.call(
-            "cnat_set_snat_addresses_v2", fwd_fib_index=0, ret_fib_index=0,
-            snat_ip4=new.snat_ip4 or ANY4, snat_ip6=new.snat_ip6 or ANY6,
-            sw_if_index=U32_MAX, flags=FLAG_NO_CLIENT,
+            "cnat_set_snat_addresses_v2",
+            fwd_fib_index=0,
+            ret_fib_index=0,
+            snat_ip4=new.snat_ip4 or ANY4,
+            snat_ip6=new.snat_ip6 or ANY6,
+            sw_if_index=U32_MAX,
+            flags=FLAG_NO_CLIENT,
         )
         self.conn.call("cnat_set_snat_policy", policy=POLICY_K8S)
         wanted = {net_text(p) for p in new.exclude_prefixes}
@@ -68,8 +73,15 @@ class SnatDescriptor(VppDescriptor[SnatConfig]):
             self.conn.call("cnat_snat_policy_add_del_exclude_pfx", is_add=1, prefix=prefix)
         for prefix in sorted(had - wanted):
             self._remove_prefix(prefix)
-        self.store.put(KIND, KIND, {"snat_ip4": new.snat_ip4, "snat_ip6": new.snat_ip6,
-                                    "exclude_prefixes": sorted(wanted)})
+        self.store.put(
+            KIND,
+            KIND,
+            {
+                "snat_ip4": new.snat_ip4,
+                "snat_ip6": new.snat_ip6,
+                "exclude_prefixes": sorted(wanted),
+            },
+        )
         return None
 
     def _remove_prefix(self, prefix: str) -> None:
@@ -85,8 +97,13 @@ class SnatDescriptor(VppDescriptor[SnatConfig]):
             self._remove_prefix(prefix)
         self.conn.call("cnat_set_snat_policy", policy=POLICY_NONE)
         self.conn.call(
-            "cnat_set_snat_addresses_v2", fwd_fib_index=0, ret_fib_index=0, snat_ip4=ANY4,
-            snat_ip6=ANY6, sw_if_index=U32_MAX, flags=0,
+            "cnat_set_snat_addresses_v2",
+            fwd_fib_index=0,
+            ret_fib_index=0,
+            snat_ip4=ANY4,
+            snat_ip6=ANY6,
+            sw_if_index=U32_MAX,
+            flags=0,
         )
         self.store.delete(KIND, KIND)
 

@@ -105,8 +105,7 @@ class StateStore:
             return
         if self._file is None:
             self._file = self.path.open("a", encoding="utf-8")
-        self._file.write("".join(json.dumps(line, separators=(",", ":")) + "\n"
-                                 for line in lines))
+        self._file.write("".join(json.dumps(line, separators=(",", ":")) + "\n" for line in lines))
         self._file.flush()
         self._lines += len(lines)
         if self._lines > 4 * len(self) + COMPACT_SLACK:
@@ -143,8 +142,9 @@ class StateStore:
             lines.append(json.dumps({"pid": self.vpp_pid}))
         for kind, section in self._records.items():
             for key, record in section.items():
-                lines.append(json.dumps({"k": kind, "key": key, "v": record},
-                                        separators=(",", ":")))
+                lines.append(
+                    json.dumps({"k": kind, "key": key, "v": record}, separators=(",", ":"))
+                )
         with tmp.open("w", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
             out.flush()
