@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""Generate the committed Python stubs of proto/switchyard/v1/*.proto.
+"""Generate the committed Python stubs of proto/switchyard/v1/*.proto and proto/gobgpapi/*.proto.
 
-    python scripts/gen_protos.py          # regenerate into proto/switchyard/v1/
+    python scripts/gen_protos.py          # regenerate into proto/switchyard/v1/, proto/gobgpapi/
     python scripts/gen_protos.py --check  # exit 1 if the committed stubs are stale
+
+Two packages (PACKAGES), each generated on its own from `proto/` as include root:
+`switchyard/v1` (our contract) and `gobgpapi` (GoBGP 3.10's API, vendored from Debian's
+golang-github-osrg-gobgp-dev with `import "gobgp.proto"` rewritten to
+`import "gobgpapi/gobgp.proto"`; see proto/gobgpapi/README.md). The functions below take a
+`package` (default: switchyard/v1); `check()` and `write()` cover every package by default.
 
 Run it with the project's venv (`pip install -e '.[dev]'`): it uses the pinned grpcio-tools
 (protoc and the gRPC plugin) and mypy-protobuf (typed .pyi stubs for messages and for the
@@ -23,11 +29,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROTO_ROOT = REPO_ROOT / "proto"
 PACKAGE_DIR = Path("switchyard") / "v1"  # relative to PROTO_ROOT
+GOBGP_PACKAGE_DIR = Path("gobgpapi")  # GoBGP's vendored API protos
+PACKAGES = (PACKAGE_DIR, GOBGP_PACKAGE_DIR)
 
 # Generated output depends on these exact versions; keep them equal to pyproject's pins.
 PINNED_GENERATORS = {"grpcio-tools": "1.85.1", "mypy-protobuf": "5.1.0"}
@@ -62,17 +71,18 @@ def _plugin(name: str) -> str:
     return found
 
 
-def proto_files(proto_root: Path = PROTO_ROOT) -> list[Path]:
-    """The .proto files, relative to proto_root, in a stable order."""
-    return sorted(p.relative_to(proto_root) for p in (proto_root / PACKAGE_DIR).glob("*.proto"))
+def proto_files(proto_root: Path = PROTO_ROOT, package: Path = PACKAGE_DIR) -> list[Path]:
+    """The .proto files of a package, relative to proto_root, in a stable order."""
+    return sorted(p.relative_to(proto_root) for p in (proto_root / package).glob("*.proto"))
 
 
-def generate(out_dir: Path, proto_root: Path = PROTO_ROOT) -> None:
-    """Run protoc over every .proto under proto_root into out_dir (which must exist)."""
+def generate(out_dir: Path, proto_root: Path = PROTO_ROOT, package: Path = PACKAGE_DIR) -> None:
+    """Run protoc over every .proto of a package under proto_root into out_dir (which must
+    exist)."""
     check_generator_versions()
-    files = proto_files(proto_root)
+    files = proto_files(proto_root, package)
     if not files:
-        raise GeneratorError(f"no .proto files in {proto_root / PACKAGE_DIR}")
+        raise GeneratorError(f"no .proto files in {proto_root / package}")
     out = str(out_dir.resolve())
     cmd = [
         sys.executable,
@@ -93,19 +103,20 @@ def generate(out_dir: Path, proto_root: Path = PROTO_ROOT) -> None:
         raise GeneratorError(f"protoc failed ({result.returncode}):\n{result.stderr}")
 
 
-def generated_files(root: Path) -> dict[str, Path]:
-    """Generated stub files under root/switchyard/v1, by file name."""
-    pkg = root / PACKAGE_DIR
+def generated_files(root: Path, package: Path = PACKAGE_DIR) -> dict[str, Path]:
+    """Generated stub files under root/<package>, by file name."""
+    pkg = root / package
     if not pkg.is_dir():
         return {}
     return {p.name: p for p in sorted(pkg.iterdir()) if p.name.endswith(GENERATED_SUFFIXES)}
 
 
-def compare(expected_root: Path, actual_root: Path) -> list[str]:
+def compare(expected_root: Path, actual_root: Path, package: Path = PACKAGE_DIR) -> list[str]:
     """Differences between freshly generated stubs (expected) and committed ones (actual)."""
-    expected, actual = generated_files(expected_root), generated_files(actual_root)
-    problems = [f"missing: {PACKAGE_DIR / n}" for n in sorted(expected.keys() - actual.keys())]
-    problems += [f"not generated: {PACKAGE_DIR / n}" for n in sorted(actual.keys() - expected)]
+    expected = generated_files(expected_root, package)
+    actual = generated_files(actual_root, package)
+    problems = [f"missing: {package / n}" for n in sorted(expected.keys() - actual.keys())]
+    problems += [f"not generated: {package / n}" for n in sorted(actual.keys() - expected)]
     for name in sorted(expected.keys() & actual.keys()):
         want, have = expected[name].read_bytes(), actual[name].read_bytes()
         if want != have:
@@ -117,33 +128,43 @@ def compare(expected_root: Path, actual_root: Path) -> list[str]:
                 lineterm="",
                 n=1,
             )
-            problems.append(f"stale: {PACKAGE_DIR / name}\n" + "\n".join(list(diff)[:40]))
+            problems.append(f"stale: {package / name}\n" + "\n".join(list(diff)[:40]))
     return problems
 
 
-def check(proto_root: Path = PROTO_ROOT, stubs_root: Path = PROTO_ROOT) -> list[str]:
-    """Regenerate into a temporary directory and compare with the committed stubs."""
-    with tempfile.TemporaryDirectory(prefix="switchyard-protos-") as tmp:
-        generate(Path(tmp), proto_root)
-        return compare(Path(tmp), stubs_root)
+def check(
+    proto_root: Path = PROTO_ROOT,
+    stubs_root: Path = PROTO_ROOT,
+    packages: Sequence[Path] = PACKAGES,
+) -> list[str]:
+    """Regenerate each package into a temporary directory and compare with the committed
+    stubs."""
+    problems: list[str] = []
+    for package in packages:
+        with tempfile.TemporaryDirectory(prefix="switchyard-protos-") as tmp:
+            generate(Path(tmp), proto_root, package)
+            problems += compare(Path(tmp), stubs_root, package)
+    return problems
 
 
-def write(proto_root: Path = PROTO_ROOT) -> list[str]:
+def write(proto_root: Path = PROTO_ROOT, packages: Sequence[Path] = PACKAGES) -> list[str]:
     """Regenerate in place: replace changed stubs, delete stubs whose .proto is gone."""
     changed = []
-    with tempfile.TemporaryDirectory(prefix="switchyard-protos-") as tmp:
-        generate(Path(tmp), proto_root)
-        fresh, committed = generated_files(Path(tmp)), generated_files(proto_root)
-        for name, path in committed.items():
-            if name not in fresh:
-                path.unlink()
-                changed.append(f"deleted {PACKAGE_DIR / name}")
-        for name, path in fresh.items():
-            target = proto_root / PACKAGE_DIR / name
-            data = path.read_bytes()
-            if not target.exists() or target.read_bytes() != data:
-                target.write_bytes(data)
-                changed.append(f"wrote {PACKAGE_DIR / name}")
+    for package in packages:
+        with tempfile.TemporaryDirectory(prefix="switchyard-protos-") as tmp:
+            generate(Path(tmp), proto_root, package)
+            fresh = generated_files(Path(tmp), package)
+            committed = generated_files(proto_root, package)
+            for name, path in committed.items():
+                if name not in fresh:
+                    path.unlink()
+                    changed.append(f"deleted {package / name}")
+            for name, path in fresh.items():
+                target = proto_root / package / name
+                data = path.read_bytes()
+                if not target.exists() or target.read_bytes() != data:
+                    target.write_bytes(data)
+                    changed.append(f"wrote {package / name}")
     return changed
 
 
