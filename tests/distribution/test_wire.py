@@ -28,3 +28,36 @@ def test_encoded_delta_equals_the_plain_encoding() -> None:
         assert parsed == expected
         assert delta_from_proto(parsed.delta) == delta
     assert len(encoder._bodies) == 1  # the body was built once for both nodes
+
+
+def test_snapshots_share_the_cluster_wide_pieces_and_parse_like_plain_ones() -> None:
+    from switchyard_api.compiler.nodeconfig import NodeConfig, SnatConfig
+    from switchyard_api.distribution.codec import snapshot_from_proto
+    from switchyard_api.distribution.wire import SnapshotEncoder
+
+    shared = {
+        f.key: f
+        for f in (
+            ServiceFrontend(f"10.96.0.{i}", "TCP", 80, "clusterIP", (Backend("10.1.1.5", 8080),))
+            for i in range(1, 200)
+        )
+    }
+    encoder = SnapshotEncoder(max_bytes=4096)  # several chunks
+    for node in ("n1", "n2"):
+        own = {"snat": SnatConfig(f"192.0.2.{node[-1]}", None, ())}
+        messages = [
+            dpb.ControllerMessage.FromString(m) for m in encoder.encode(node, 7, own, shared)
+        ]
+        assert len(messages) > 1
+        assert [m.snapshot.continued for m in messages] == [True] * (len(messages) - 1) + [False]
+        assert all(m.snapshot.node == node and m.snapshot.revision == 7 for m in messages)
+        config = snapshot_from_proto(*(m.snapshot for m in messages))
+        assert config == NodeConfig(node, {**shared, **own})
+    # A node object shadowing a shared one: still one object per key.
+    key = next(iter(shared))
+    shadow = {key: ServiceFrontend("10.96.0.1", "TCP", 80, "clusterIP", (), local_only=True)}
+    messages = [
+        dpb.ControllerMessage.FromString(m) for m in encoder.encode("n3", 8, shadow, shared)
+    ]
+    config = snapshot_from_proto(*(m.snapshot for m in messages))
+    assert config.objects[key] == shadow[key] and len(config.objects) == len(shared)

@@ -17,6 +17,7 @@ its first delta, and a node that is deleted gets a delta removing everything it 
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -48,6 +49,7 @@ class Compiler:
     def __init__(self, parts: Sequence[CompilerPart] | None = None) -> None:
         self._parts = list(parts) if parts is not None else default_parts()
         self._global_parts = [p for p in self._parts if _has_global(p)]
+        self._global_cache: Mapping[str, NodeObject] | None = None
         self._nodes: set[str] = set()
 
     @property
@@ -73,6 +75,8 @@ class Compiler:
                 if change.ref.kind in part.kinds:
                     part.apply(change)
         drained = [part.drain() for part in self._parts]
+        if any(GLOBAL in d for d in drained):
+            self._global_cache = None
         return self._merge(before, held, drained)
 
     def _merge(
@@ -143,18 +147,38 @@ class Compiler:
         return None
 
     def _objects(self, name: str) -> dict[str, NodeObject]:
-        objects: dict[str, NodeObject] = {}
-        for part in self._global_parts:
-            objects.update(part.objects(GLOBAL))
+        objects: dict[str, NodeObject] = dict(self._global_view())
         for part in self._parts:
             objects.update(part.objects(name))
         return objects
 
+    def _global_view(self) -> Mapping[str, NodeObject]:
+        """The cluster-wide objects as one frozen mapping, rebuilt once after a batch that
+        changed them and shared by every node's config (not copied per node)."""
+        if self._global_cache is None:
+            merged: dict[str, NodeObject] = {}
+            for part in self._global_parts:
+                merged.update(part.objects(GLOBAL))
+            self._global_cache = MappingProxyType(dict(sorted(merged.items())))
+        return self._global_cache
+
     def node_config(self, node: str) -> NodeConfig:
-        """The node's full config (empty for a node that is not registered)."""
+        """The node's full config (empty for a node that is not registered): its own objects
+        over the shared cluster-wide ones; O(own objects), whatever the cluster's size."""
         if node not in self._nodes:
             return NodeConfig(node, _EMPTY)
-        return NodeConfig(node, MappingProxyType(dict(sorted(self._objects(node).items()))))
+        own, shared = self.node_layers(node)
+        return NodeConfig(node, MappingProxyType(ChainMap(dict(own), dict(shared))))
+
+    def node_layers(self, node: str) -> tuple[Mapping[str, NodeObject], Mapping[str, NodeObject]]:
+        """(the node's own objects, the cluster-wide ones it shares with every node); an own
+        object shadows a shared one with the same key."""
+        if node not in self._nodes:
+            return _EMPTY, _EMPTY
+        own: dict[str, NodeObject] = {}
+        for part in self._parts:
+            own.update(part.objects(node))
+        return MappingProxyType(dict(sorted(own.items()))), self._global_view()
 
     def errors(self) -> list[CompileError]:
         found = {e for part in self._parts for e in part.errors()}

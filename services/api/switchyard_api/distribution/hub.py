@@ -20,11 +20,10 @@ from switchyard.v1 import distribution_pb2 as dpb
 from ..compiler.nodeconfig import NodeDelta
 from ..metrics import ApiMetrics
 from ..store.feed import ChangeFeed
-from .codec import snapshot_chunks
 from .intent_state import CompiledState
 from .session import AgentSession
 from .status import NodeStatusRecorder
-from .wire import DeltaEncoder
+from .wire import DeltaEncoder, SnapshotEncoder
 
 log = logging.getLogger("switchyard.distribution")
 T = TypeVar("T")
@@ -52,6 +51,7 @@ class DistributionHub:
         self._tasks: list[asyncio.Task[None]] = []
         self.metrics = metrics
         self.deltas = DeltaEncoder()
+        self.snapshots = SnapshotEncoder()  # used on the worker thread only
 
     async def in_worker(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -132,12 +132,9 @@ class DistributionHub:
             self.metrics.distribution_bytes.labels(kind).inc(size)
 
     def _snapshot(self, node: str) -> tuple[int, list[bytes]]:
-        config = self.state.node_config(node)
+        own, shared = self.state.node_layers(node)
         revision = self.state.revision
-        return revision, [
-            dpb.ControllerMessage(snapshot=chunk).SerializeToString()
-            for chunk in snapshot_chunks(config, revision)
-        ]
+        return revision, self.snapshots.encode(node, revision, own, shared)
 
     def _resume(self, node: str, revision: int) -> tuple[int, NodeDelta | None]:
         return self.state.revision, self.state.delta_since(node, revision)

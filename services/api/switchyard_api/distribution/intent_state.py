@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,9 @@ class CompiledState:
 
     def node_config(self, node: str) -> NodeConfig:
         return self.compiler.node_config(node)
+
+    def node_layers(self, node: str) -> tuple[Mapping[str, NodeObject], Mapping[str, NodeObject]]:
+        return self.compiler.node_layers(node)
 
     def nodes(self) -> frozenset[str]:
         return self.compiler.nodes

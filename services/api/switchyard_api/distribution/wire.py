@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from switchyard.v1 import distribution_pb2 as dpb
 
-from ..compiler.nodeconfig import NodeDelta
-from .codec import DEFAULT_CHUNK_BYTES, delta_chunks, delta_to_proto
+from collections.abc import Mapping
+
+from ..compiler.nodeconfig import NodeConfig, NodeDelta, NodeObject
+from .codec import DEFAULT_CHUNK_BYTES, delta_chunks, delta_to_proto, snapshot_chunks, to_proto
 
 # ControllerMessage field numbers (distribution.proto), wire type 2 (length-delimited).
+_SNAPSHOT_TAG = bytes([(1 << 3) | 2])
 _DELTA_TAG = bytes([(2 << 3) | 2])
 
 
@@ -61,3 +64,55 @@ class DeltaEncoder:
         ).SerializeToString()
         payload = header + body
         return [_DELTA_TAG + varint(len(payload)) + payload]
+
+
+class SnapshotEncoder:
+    """Snapshots of many nodes that share the cluster-wide objects: those are serialized once
+    (per version of the shared mapping) into chunk-sized pieces; a node's snapshot is its own
+    objects plus those pieces, each message with the node's header."""
+
+    def __init__(self, max_bytes: int = DEFAULT_CHUNK_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._shared: tuple[Mapping[str, NodeObject], list[bytes]] | None = None
+
+    def _pieces(self, shared: Mapping[str, NodeObject]) -> list[bytes]:
+        if self._shared is None or self._shared[0] is not shared:
+            pieces: list[bytes] = []
+            current: list[bytes] = []
+            size = 0
+            for obj in shared.values():
+                # A one-object Snapshot encodes exactly one `objects` entry of the message.
+                entry = dpb.Snapshot(objects=[to_proto(obj)]).SerializeToString()
+                current.append(entry)
+                size += len(entry)
+                if size >= self.max_bytes:
+                    pieces.append(b"".join(current))
+                    current, size = [], 0
+            pieces.append(b"".join(current))
+            self._shared = (shared, pieces)
+        return self._shared[1]
+
+    def encode(
+        self,
+        node: str,
+        revision: int,
+        own: Mapping[str, NodeObject],
+        shared: Mapping[str, NodeObject],
+    ) -> list[bytes]:
+        if any(key in shared for key in own):  # shadowing: no shared pieces, the plain way
+            merged = NodeConfig(node, {**shared, **own})
+            return [
+                dpb.ControllerMessage(snapshot=chunk).SerializeToString()
+                for chunk in snapshot_chunks(merged, revision)
+            ]
+        pieces = list(self._pieces(shared))
+        first = dpb.Snapshot()
+        for obj in own.values():
+            first.objects.add().CopyFrom(to_proto(obj))
+        pieces[0] = first.SerializeToString() + pieces[0]
+        messages = []
+        for index, piece in enumerate(pieces):
+            header = dpb.Snapshot(node=node, revision=revision, continued=index < len(pieces) - 1)
+            payload = header.SerializeToString() + piece
+            messages.append(_SNAPSHOT_TAG + varint(len(payload)) + payload)
+        return messages
