@@ -68,9 +68,13 @@ def seed(url: str, nodes: int, services: int, endpoints: int) -> dict[str, str]:
     writer = IntentWriter(store, (30000, 32767))
     items: list[Any] = [(NAMESPACE, "", {"metadata": {"name": "bench"}, "spec": {}})]
     for n in range(nodes):
+        address = f"172.16.{n // 250}.{n % 250 + 1}"
+        # Nodes route pod CIDRs over BGP, as in production: without it every node would hold
+        # a static route to every other node's pod CIDR (N^2 objects).
         spec = {
-            "addresses": [f"172.16.{n // 250}.{n % 250 + 1}"],
+            "addresses": [address],
             "podCIDRs": [f"10.{n // 250}.{n % 250}.0/24"],
+            "bgp": {"asn": 65000, "routerId": address},
         }
         items.append((NODE, "", {"metadata": {"name": f"node-{n:04d}"}, "spec": spec}))
     writer.bulk_put(items)
