@@ -11,15 +11,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-
-T = TypeVar("T")
 
 
 def missing_requirements() -> str | None:
@@ -48,17 +45,6 @@ def sh(*cmd: str, check: bool = True) -> str:
     if check and done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()}")
     return done.stdout
-
-
-def wait_for(predicate: Callable[[], T], timeout: float, what: str, step: float = 0.05) -> T:
-    deadline = time.monotonic() + timeout
-    last: T = predicate()
-    while not last:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s (last: {last!r})")
-        time.sleep(step)
-        last = predicate()
-    return last
 
 
 class Lab:

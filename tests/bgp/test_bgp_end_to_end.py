@@ -36,6 +36,7 @@ import pytest
 from tests.api.support import LiveServer
 from tests.conftest import reset_store
 from tests.vppemu.harness import Emulator
+from tests.waiting import wait_for
 
 from .netns import (
     TCP_CLIENT,
@@ -45,7 +46,6 @@ from .netns import (
     python_in,
     require,
     vpp_routes,
-    wait_for,
 )
 
 ROUTER_AS = 65000

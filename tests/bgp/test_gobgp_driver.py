@@ -27,8 +27,7 @@ from switchyard_api.compiler.nodeconfig import (
     NextHop,
     Route,
 )
-
-from .netns import wait_for
+from tests.waiting import wait_for
 
 GLOBAL = BgpGlobal(asn=65101, router_id="192.0.2.1", listen_port=0)
 PEER = BgpPeer("192.0.2.99", 65000, password="secret", multihop_ttl=2)

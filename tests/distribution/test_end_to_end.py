@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,21 +10,12 @@ import httpx
 import pytest
 
 from tests.api.support import LiveServer, free_port
+from tests.waiting import wait_for
 
 from .agents import AgentFleet
 
 NODES = ("n1", "n2", "n3")
 FRONTEND = "frontend/TCP/10.96.0.10/80"
-
-
-def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 def seed(client: httpx.Client) -> dict[str, str]:

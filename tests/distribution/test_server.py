@@ -4,7 +4,6 @@ status over REST."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import distribution_pb2_grpc as dgrpc
 from switchyard_api.distribution.codec import delta_from_proto, snapshot_from_proto
+from tests.waiting import wait_for
 
 from ..api.support import LiveServer
 
@@ -79,16 +79,6 @@ def server(database_url: str) -> Iterator[LiveServer]:
 def grpc_port(server: LiveServer) -> int:
     port: int = server.app.state.distribution.port
     return port
-
-
-def wait_for(predicate: Any, timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def node_status(client: httpx.Client, node: str) -> dict[str, Any]:
@@ -260,3 +250,29 @@ def test_node_tokens_need_an_existing_node_and_grant_no_rest(server: LiveServer)
     assert client.post("/v1/tokens", json={"role": "reader", "node": "n1"}).status_code == 422
     agent_rest = server.client(tokens["n1"]).get("/v1/nodes")
     assert agent_rest.status_code == 403
+
+
+def test_reports_are_pruned_to_the_newest_per_node(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from switchyard_api.distribution import status as status_module
+    from switchyard_api.distribution.status import NodeStatusRecorder
+    from switchyard_api.store.db import create_store_engine
+    from switchyard_api.store.models import NodeReport
+    from switchyard_api.store.store import IntentStore
+
+    store = IntentStore(create_store_engine(database_url))
+    recorder = NodeStatusRecorder(store, "test")
+    kept = status_module.REPORTS_KEPT_PER_NODE
+    for revision in range(kept + 30):
+        for node in ("n1", "n2"):
+            recorder.report(node, revision, [], "")
+    monkeypatch.setattr(status_module, "PRUNE_EVERY_FLUSHES", 1)
+    recorder.flush()
+    with store.read() as session:
+        for node in ("n1", "n2"):
+            revisions = sorted(
+                r.revision for r in session.query(NodeReport).filter(NodeReport.node == node)
+            )
+            assert revisions == list(range(30, kept + 30))
+    store.engine.dispose()

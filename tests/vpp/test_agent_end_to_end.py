@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,9 @@ from sqlalchemy import select
 from switchyard_api.store.models import NodeReport
 from tests.api.support import LiveServer
 from tests.vppemu.harness import Emulator
+from tests.waiting import wait_for
 
 UPLINK = "GigabitEthernet0/8/0"
-
-
-def wait_for(predicate: Any, timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not met within {timeout}s")
 
 
 def translations(emu: Emulator) -> dict[tuple[str, int], list[tuple[str, int]]]:

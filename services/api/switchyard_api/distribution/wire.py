@@ -8,9 +8,9 @@ revisions). Wrapping in ControllerMessage is a length-delimited field: tag + var
 
 from __future__ import annotations
 
-from switchyard.v1 import distribution_pb2 as dpb
-
 from collections.abc import Mapping
+
+from switchyard.v1 import distribution_pb2 as dpb
 
 from ..compiler.nodeconfig import NodeConfig, NodeDelta, NodeObject
 from .codec import DEFAULT_CHUNK_BYTES, delta_chunks, delta_to_proto, snapshot_chunks, to_proto
