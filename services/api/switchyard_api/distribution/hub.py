@@ -50,6 +50,7 @@ class DistributionHub:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="switchyard-compiler")
         self._tasks: list[asyncio.Task[None]] = []
         self.metrics = metrics
+        self._sent_counters: dict[str, tuple[Any, Any]] = {}
         self.deltas = DeltaEncoder()
         self.snapshots = SnapshotEncoder()  # used on the worker thread only
 
@@ -127,9 +128,17 @@ class DistributionHub:
         return False
 
     def count_sent(self, kind: str, size: int) -> None:
-        if self.metrics is not None:
-            self.metrics.distribution_messages.labels(kind).inc()
-            self.metrics.distribution_bytes.labels(kind).inc(size)
+        if self.metrics is None:
+            return
+        counters = self._sent_counters.get(kind)
+        if counters is None:  # label lookups cost more than the increments: once per kind
+            counters = (
+                self.metrics.distribution_messages.labels(kind),
+                self.metrics.distribution_bytes.labels(kind),
+            )
+            self._sent_counters[kind] = counters
+        counters[0].inc()
+        counters[1].inc(size)
 
     def _snapshot(self, node: str) -> tuple[int, list[bytes]]:
         own, shared = self.state.node_layers(node)

@@ -8,6 +8,7 @@ revision and wakes nobody.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -117,39 +118,17 @@ class NodeStatusRecorder:
         if not dirty and not reports:
             return
         with self.store.read() as session, session.begin():
-            # One executemany each, not a round trip per node: a fan-out to a thousand agents
+            # One statement each, not a round trip per node: a fan-out to a thousand agents
             # brings a thousand ACKs per write.
-            existing = set(
-                session.scalars(
-                    select(StoredObject.name).where(
-                        StoredObject.kind == "Node",
-                        StoredObject.namespace == "",
-                        StoredObject.name.in_(list(dirty)),
-                    )
-                )
-            )
-            updates = [
-                {"kind": "Node", "namespace": "", "name": node, "status": state.as_json()}
-                for node, state in dirty.items()
-                if node in existing
+            statuses = {node: json.dumps(state.as_json()) for node, state in dirty.items()}
+            rows = [
+                (r.node, r.revision, r.outcome, json.dumps(r.errors), self.replica, r.at)
+                for r in reports
             ]
-            if updates:
-                session.execute(update(StoredObject), updates)
-            if reports:
-                session.execute(
-                    insert(NodeReport),
-                    [
-                        {
-                            "node": report.node,
-                            "revision": report.revision,
-                            "outcome": report.outcome,
-                            "errors": report.errors,
-                            "replica": self.replica,
-                            "reported_at": report.at,
-                        }
-                        for report in reports
-                    ],
-                )
+            if session.get_bind().dialect.name == "postgresql":
+                _write_postgres(session, statuses, rows)
+            else:
+                _write_portable(session, statuses, rows)
             self._flushes += 1
             if self._flushes % PRUNE_EVERY_FLUSHES == 0:
                 self._prune(session)
@@ -173,3 +152,41 @@ class NodeStatusRecorder:
                 if state.connected and state.replica == self.replica:
                     state.connected = False
                     self._dirty.add(node)
+
+
+_REPORT_COLUMNS = ("node", "revision", "outcome", "errors", "replica", "reported_at")
+
+
+def _write_postgres(session: Any, statuses: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+    """COPY for the reports and one UPDATE from arrays for the statuses: a few milliseconds for
+    a thousand nodes, where ORM bulk operations took most of a core."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    if statuses:
+        cursor.execute(
+            "UPDATE objects AS o SET status = v.status::json "
+            "FROM unnest(%s::text[], %s::text[]) AS v(name, status) "
+            "WHERE o.kind = 'Node' AND o.namespace = '' AND o.name = v.name",
+            (list(statuses), list(statuses.values())),
+        )
+    if rows:
+        with cursor.copy(f"COPY node_reports ({', '.join(_REPORT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _write_portable(session: Any, statuses: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+    for node, status in statuses.items():
+        session.execute(
+            update(StoredObject)
+            .where(StoredObject.kind == "Node", StoredObject.namespace == "")
+            .where(StoredObject.name == node)
+            .values(status=json.loads(status))
+        )
+    if rows:
+        session.execute(
+            insert(NodeReport),
+            [
+                dict(zip(_REPORT_COLUMNS, (*row[:3], json.loads(row[3]), *row[4:]), strict=True))
+                for row in rows
+            ],
+        )
