@@ -32,6 +32,7 @@ from google.protobuf.message import DecodeError
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard_api.compiler.nodeconfig import NodeConfig, NodeObject
 from switchyard_api.distribution.codec import snapshot_to_proto
+from switchyard_api.distribution.wire import varint
 
 from .stream import decode_objects
 
@@ -55,18 +56,6 @@ class PersistedConfig:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
 # Wire tags of Snapshot's fields: node = 1 (bytes), revision = 2 (varint), objects = 3.
 _NODE_TAG: Final = b"\x0a"
 _REVISION_TAG: Final = b"\x10"
@@ -85,9 +74,9 @@ class SnapshotEncoder:
     def encode(self, node: str, revision: int, objects: Mapping[str, object]) -> bytes:
         cache = self._cache
         fresh: dict[str, tuple[object, bytes]] = {}
-        parts = [_NODE_TAG, _varint(len(node.encode())), node.encode()]
+        parts = [_NODE_TAG, varint(len(node.encode())), node.encode()]
         if revision:
-            parts += [_REVISION_TAG, _varint(revision)]
+            parts += [_REVISION_TAG, varint(revision)]
         for key, obj in objects.items():
             hit = cache.get(key)
             if hit is None or hit[0] is not obj:
@@ -95,7 +84,7 @@ class SnapshotEncoder:
                 message = snapshot_to_proto(single, revision).objects[0]
                 hit = (obj, message.SerializeToString())
             fresh[key] = hit
-            parts += [_OBJECT_TAG, _varint(len(hit[1])), hit[1]]
+            parts += [_OBJECT_TAG, varint(len(hit[1])), hit[1]]
         self._cache = fresh
         return b"".join(parts)
 
