@@ -193,6 +193,14 @@ def test_driver_failure_is_nacked_visible_over_rest_and_cleared(
         assert FRONTEND in node["lastError"]
         assert backends(running) == ["10.1.1.5"]  # the failed object kept its last good state
         assert "snat" in running.held()  # the rest stays applied
+        service = client.get("/v1/namespaces/default/services/web").json()
+        assert service["status"]["failures"] == [
+            {"node": "n1", "key": FRONTEND, "message": node["errors"][0]["message"]}
+        ]
+        assert service["status"]["totalNodes"] == 3  # n2 and n3 run no agent here
+        endpoints = client.get("/v1/namespaces/default/services/web/endpoints").json()
+        assert endpoints["status"]["appliedNodes"] == 1
+        assert endpoints["status"]["failures"][0]["key"] == FRONTEND
         running.driver.vpp.clear_faults()
         revision = set_endpoints(client, "10.1.1.6")
         wait_for(
@@ -203,3 +211,31 @@ def test_driver_failure_is_nacked_visible_over_rest_and_cleared(
             what="the next good revision clears the error",
         )
         assert backends(running) == ["10.1.1.6"]
+        service = client.get("/v1/namespaces/default/services/web").json()
+        assert service["status"]["failures"] == []
+
+
+def test_compile_errors_show_on_the_object_and_in_status(fresh_postgres_url: str) -> None:
+    with LiveServer(fresh_postgres_url) as server:
+        client = server.client()
+        seed(client)
+        lb = {
+            "spec": {
+                "vip": "203.0.113.10/32",
+                "port": 80,
+                "encap": "l3dsr",
+                "dscp": 10,
+                "lbNodeSelector": {},
+                "backends": {"service": {"namespace": "default", "name": "missing"}},
+            }
+        }
+        client.put("/v1/load-balancers/lb1", json=lb).raise_for_status()
+
+        def reported() -> Any:
+            body = client.get("/v1/load-balancers/lb1").json()
+            return body["status"]["compileErrors"]
+
+        errors = wait_for(reported, what="compile error on the object")
+        assert "missing" in errors[0]["message"]
+        listed = status(client)["compileErrors"]
+        assert any(e["object"] == "LoadBalancer/lb1" for e in listed)

@@ -160,7 +160,11 @@ class IntentWriter:
         metadata = self._metadata(info, namespace, name, document)
         self._check_type_fields(info, document)
         raw_spec = (
-            {k: v for k, v in document.items() if k not in ("apiVersion", "kind", "metadata")}
+            {
+                k: v
+                for k, v in document.items()
+                if k not in ("apiVersion", "kind", "metadata", "status")
+            }
             if info.flat
             else document.get("spec", {})
         )

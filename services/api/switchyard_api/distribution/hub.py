@@ -58,6 +58,11 @@ class DistributionHub:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, functools.partial(fn, *args))
 
+    def run_blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """From a request thread: run fn on the worker (the compiled state is not
+        thread-safe) and wait for it."""
+        return self._worker.submit(functools.partial(fn, *args)).result(timeout=60)
+
     def start(self) -> None:
         self._tasks = [
             asyncio.create_task(self._distribute(), name="distributor"),

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from ..auth import require
+from ..distribution.object_status import ObjectStatusView, attribute
 from ..errors import invalid, not_found
 from ..representation import to_document
 from ..resources.common import API_VERSION, LabelSelector
@@ -43,12 +44,34 @@ def plural_id(kind: str) -> str:
     return kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
 
 
-def object_response(info: KindInfo, row: StoredObject, status: int = 200) -> JSONResponse:
+def object_response(
+    info: KindInfo, row: StoredObject, status: int = 200, view: ObjectStatusView | None = None
+) -> JSONResponse:
     return JSONResponse(
-        to_document(info, row),
+        document_of(info, row, view),
         status_code=status,
         headers={"ETag": etag(row.resource_version)},
     )
+
+
+def document_of(info: KindInfo, row: StoredObject, view: ObjectStatusView | None) -> dict[str, Any]:
+    document = to_document(info, row)
+    if view is not None and info.status_model is None:
+        document["status"] = view.status_of(row)
+    return document
+
+
+def status_view(request: Request) -> ObjectStatusView:
+    """Convergence of objects: nodes' reports, attributed by this replica's compiled state."""
+    store = request.app.state.store
+    nodes = store.list_all("Node")
+    distribution = getattr(request.app.state, "distribution", None)
+    if distribution is None:
+        failures, errors = attribute(None, nodes)
+    else:
+        hub = distribution.hub
+        failures, errors = hub.run_blocking(attribute, hub.state, nodes)
+    return ObjectStatusView(nodes, failures, errors)
 
 
 def encode_cursor(namespace: str, name: str) -> str:
@@ -105,6 +128,7 @@ def list_objects(
         if more or len(rows) < batch:
             break
         after = (rows[-1].namespace, rows[-1].name)
+    view = status_view(request) if items and info.status_model is None else None
     metadata: dict[str, Any] = {"resourceVersion": str(revision)}
     if more:
         metadata["continue"] = encode_cursor(items[-1].namespace, items[-1].name)
@@ -112,7 +136,7 @@ def list_objects(
         "apiVersion": API_VERSION,
         "kind": f"{info.kind}List",
         "metadata": metadata,
-        "items": [to_document(info, row) for row in items],
+        "items": [document_of(info, row, view) for row in items],
     }
 
 
@@ -222,7 +246,7 @@ def _item_routes(
         row = request.app.state.store.get(info.kind, namespace, name)
         if row is None:
             raise not_found(f"{one} {namespace + '/' if namespace else ''}{name}")
-        return object_response(info, row)
+        return object_response(info, row, view=status_view(request))
 
     @router.put(
         path,

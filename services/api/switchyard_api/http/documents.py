@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn
+from ..resources.object_status import ObjectStatus
 from ..resources.registry import KindInfo
 
 
@@ -17,18 +18,22 @@ class DocumentModels:
             "kind": (str, Field(default=info.kind, examples=[info.kind])),
         }
         spec_field: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, ...)}
-        status_field: dict[str, Any] = (
-            {"status": (info.status_model | None, None)} if info.status_model else {}
-        )
+        # Node reports its own status; every other kind carries its convergence status.
+        status_model = info.status_model or ObjectStatus
+        status_field: dict[str, Any] = {"status": (status_model | None, None)}
+        ignored_status: dict[str, Any] = {
+            "status": (dict[str, Any] | None, Field(default=None, description="ignored"))
+        }
         if info.flat:
             self.document = create_model(
-                info.kind, __base__=base, **common, metadata=(ObjectMeta, ...)
+                info.kind, __base__=base, **common, metadata=(ObjectMeta, ...), **status_field
             )
             self.input = create_model(
                 f"{info.kind}Input",
                 __base__=base,
                 **common,
                 metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
+                **ignored_status,
             )
         else:
             self.document = create_model(
@@ -39,13 +44,13 @@ class DocumentModels:
                 **spec_field,
                 **status_field,
             )
-            self.input = create_model(  # type: ignore[call-overload]
+            self.input = create_model(
                 f"{info.kind}Input",
                 __config__=config,
                 **common,
                 metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
                 **spec_field,
-                **({"status": (dict[str, Any] | None, None)} if info.status_model else {}),
+                **ignored_status,
             )
         self.list = create_model(
             f"{info.kind}List",

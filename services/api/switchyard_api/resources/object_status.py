@@ -1,0 +1,30 @@
+"""The convergence status every intent object carries (Node has its own richer status)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .common import StrictModel
+
+
+class ObjectFailure(StrictModel):
+    node: str
+    key: str = Field(description="the dataplane object that failed (NodeConfig key)")
+    message: str
+
+
+class CompileProblem(StrictModel):
+    node: str = Field(description="empty when it concerns every node")
+    message: str
+
+
+class ObjectStatus(StrictModel):
+    appliedNodes: int = Field(
+        description="nodes whose agent has processed this object's resourceVersion"
+    )
+    totalNodes: int
+    failures: list[ObjectFailure] = Field(
+        default_factory=list,
+        description="dataplane objects compiled from this one that nodes NACKed",
+    )
+    compileErrors: list[CompileProblem] = Field(default_factory=list)
