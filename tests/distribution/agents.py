@@ -38,7 +38,12 @@ class AgentFleet:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def start(
-        self, node: str, token: str, api: str, driver: RecordingDriver | None = None
+        self,
+        node: str,
+        token: str,
+        api: str,
+        driver: RecordingDriver | None = None,
+        **settings_overrides: Any,
     ) -> RunningAgent:
         driver = driver or recording_driver()
         settings = AgentSettings(
@@ -51,6 +56,7 @@ class AgentFleet:
             reconnect_backoff_min=0.05,
             reconnect_backoff_max=0.5,
             status_interval=1.0,
+            **settings_overrides,
         )
 
         async def create() -> Agent:

@@ -21,8 +21,8 @@ class ApiMetrics:
         )
         self.latency = Histogram(
             "switchyard_http_request_duration_seconds",
-            "HTTP request latency by route template and method",
-            ["route", "method"],
+            "HTTP request latency by route template, method and status",
+            ["route", "method", "status"],
             registry=self.registry,
         )
         self.revision = Gauge(
@@ -58,7 +58,8 @@ class ApiMetrics:
         finally:
             route = _route_template(request)
             self.requests.labels(route, request.method, str(status)).inc()
-            self.latency.labels(route, request.method).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.latency.labels(route, request.method, str(status)).observe(elapsed)
 
 
 def _route_template(request: Request) -> str:
