@@ -230,6 +230,7 @@ def test_cnat_session_purge_deletes_all_translations(vpp: Any) -> None:
 
 def test_cnat_zero_paths_crashes_vpp(emu: Emulator, vpp: Any, client: VPPApiClient) -> None:
     emu.add_interface("uplink0")
+    pid_before = vpp.control_ping().vpe_pid
     vpp.cnat_translation_update(translation=translation("10.96.0.1", 80, ["10.1.0.1"]))
     with pytest.raises((OSError, client.VPPIOError)):
         vpp.cnat_translation_update(translation=translation("10.96.0.2", 80, []))
@@ -239,6 +240,8 @@ def test_cnat_zero_paths_crashes_vpp(emu: Emulator, vpp: Any, client: VPPApiClie
     client.disconnect()
     client.connect("pytest")
     assert client.api.cnat_translation_dump() == []
+    # A crashed VPP comes back as a new process: drivers detect the restart by vpe_pid.
+    assert client.api.control_ping().vpe_pid != pid_before
 
 
 # -- lb ------------------------------------------------------------------------------

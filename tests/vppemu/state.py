@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,8 @@ from .handlers.interfaces import InterfaceTable
 from .handlers.ip import IpState
 from .handlers.lb import LbState
 
+_GENERATIONS = itertools.count()
+
 
 @dataclass
 class SessionState:
@@ -22,6 +26,9 @@ class SessionState:
 @dataclass
 class VppState:
     api: ApiDefinitions
+    # What control_ping reports: a new value for every fresh state, as a restarted VPP has a
+    # new process id (drivers detect restarts by it).
+    vpe_pid: int = field(default_factory=lambda: (os.getpid() * 256 + next(_GENERATIONS)) % 2**32)
     session: SessionState = field(default_factory=SessionState)
     interfaces: InterfaceTable = field(default_factory=InterfaceTable)
     cnat: CnatState = field(default_factory=CnatState)

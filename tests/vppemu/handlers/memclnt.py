@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from .base import Fields, Registry
@@ -34,7 +33,7 @@ def sockclnt_delete(state: VppState, mp: Any) -> Fields:
 
 @handles("control_ping")
 def control_ping(state: VppState, mp: Any) -> Fields:
-    return {"client_index": mp.client_index, "vpe_pid": os.getpid()}
+    return {"client_index": mp.client_index, "vpe_pid": state.vpe_pid}
 
 
 @handles("get_api_json")
