@@ -13,7 +13,7 @@ per node; ("podif", ns, pod, "") a pod's interface.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import cast
 
 from .bgp import bgp_node_unit, bgp_service_unit
@@ -180,6 +180,10 @@ class CoreCompiler:
 
     def objects(self, node: str) -> Mapping[str, NodeObject]:
         return self._emitter.objects(node)
+
+    def scopes(self) -> Iterable[str]:
+        """The scopes (node names and GLOBAL) that hold objects."""
+        return self._emitter.scopes()
 
     def errors(self) -> list[CompileError]:
         return [*self._emitter.errors(), *self._claims.errors()]

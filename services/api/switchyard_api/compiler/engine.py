@@ -102,7 +102,14 @@ class Compiler:
             touched.update(n for n in part_delta if n in kept)
         shared_upserts = MappingProxyType(dict(sorted(g_upserts.items())))
         shared_removals = frozenset(g_removals)
+        # Nodes that need their own delta: changed themselves, or shadowing a changed shared
+        # key. Found once per batch, so every other node costs O(1), not a check per key.
+        own_nodes = {n for d in drained for n in d}
+        shadowing = self._shadowing(set(g_upserts) | g_removals)
         for name in sorted(touched):
+            if name not in own_nodes and name not in shadowing:
+                out[name] = NodeDelta(name, shared_upserts, shared_removals)
+                continue
             delta = self._node_delta(name, drained, g_upserts, g_removals)
             if delta is None:
                 out[name] = NodeDelta(name, shared_upserts, shared_removals)
@@ -135,6 +142,20 @@ class Compiler:
                 else:
                     upserts[key] = fallback
         return NodeDelta(name, MappingProxyType(dict(sorted(upserts.items()))), frozenset(removals))
+
+    def _shadowing(self, keys: set[str]) -> set[str]:
+        """Nodes with a node-scoped object under one of these (shared) keys."""
+        if not keys:
+            return set()
+        found: set[str] = set()
+        for part in self._global_parts:
+            scopes: Iterable[str] = getattr(part, "scopes", lambda: self._nodes)()
+            for scope in scopes:
+                objects = part.objects(scope)
+                small, large = (keys, objects) if len(keys) < len(objects) else (objects, keys)
+                if scope != GLOBAL and any(key in large for key in small):
+                    found.add(scope)
+        return found
 
     def _node_scoped(self, name: str, key: str) -> bool:
         return any(key in p.objects(name) for p in self._global_parts)
