@@ -18,9 +18,9 @@ its first delta, and a node that is deleted gets a delta removing everything it 
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from ..resources.intent import IntentObject
 from .core import CoreCompiler
@@ -189,7 +189,9 @@ class Compiler:
         if node not in self._nodes:
             return NodeConfig(node, _EMPTY)
         own, shared = self.node_layers(node)
-        return NodeConfig(node, MappingProxyType(ChainMap(dict(own), dict(shared))))
+        # The shared layer is not copied: the ChainMap is only ever read (behind a proxy).
+        layers = ChainMap(dict(own), cast("MutableMapping[str, NodeObject]", shared))
+        return NodeConfig(node, MappingProxyType(layers))
 
     def node_layers(self, node: str) -> tuple[Mapping[str, NodeObject], Mapping[str, NodeObject]]:
         """(the node's own objects, the cluster-wide ones it shares with every node); an own

@@ -117,9 +117,13 @@ class CompiledState:
                 if delta is not None:
                     changed.update(delta.upserts)
                     changed.update(delta.removals)
-        current = self.node_config(node).objects
-        upserts: dict[str, NodeObject] = {k: current[k] for k in changed if k in current}
-        removals = frozenset(k for k in changed if k not in current)
+        own, shared = self.node_layers(node)
+        upserts: dict[str, NodeObject] = {}
+        for key in changed:
+            value = own.get(key) or shared.get(key)
+            if value is not None:
+                upserts[key] = value
+        removals = frozenset(changed - upserts.keys())
         return NodeDelta(node, upserts, removals)
 
 

@@ -40,7 +40,7 @@ def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str:
 
 
 class DistributionService:
-    def __init__(self, hub: DistributionHub, tokens: TokenStore, agent_version_log: bool = True):
+    def __init__(self, hub: DistributionHub, tokens: TokenStore) -> None:
         self.hub = hub
         self.tokens = tokens
 

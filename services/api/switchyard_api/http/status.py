@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import require
 from ..errors import ApiError, not_found
@@ -55,11 +56,9 @@ def _distribution(request: Request) -> Any:
     responses=problem_responses(401, 403),
 )
 async def read_status(request: Request) -> ClusterStatus:
-    from starlette.concurrency import run_in_threadpool
-
     store = request.app.state.store
     revision: int = await run_in_threadpool(store.current_revision)
-    rows: list[StoredObject] = await run_in_threadpool(_node_rows, store)
+    rows: list[StoredObject] = await run_in_threadpool(store.list_all, NODE.kind)
     nodes = []
     for row in rows:
         state = NodeStatus.model_validate(row.status or {})
@@ -83,11 +82,6 @@ async def read_status(request: Request) -> ClusterStatus:
     return ClusterStatus(
         revision=revision, compiledRevision=compiled, nodes=nodes, compileErrors=errors
     )
-
-
-def _node_rows(store: Any) -> list[StoredObject]:
-    rows: list[StoredObject] = store.list_all(NODE.kind)
-    return rows
 
 
 @router.get(
