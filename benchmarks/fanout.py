@@ -35,11 +35,11 @@ import psycopg
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import distribution_pb2_grpc as dgrpc
 from switchyard_api.auth import TokenStore
-from switchyard_api.distribution.codec import delta_from_proto
 from switchyard_api.resources.registry import ENDPOINTS, NAMESPACE, NODE, SERVICE
 from switchyard_api.store.db import create_store_engine, upgrade_to_head
 from switchyard_api.store.store import IntentStore
 from switchyard_api.writes import IntentWriter
+from switchyard_contract.codec import delta_from_proto
 
 ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

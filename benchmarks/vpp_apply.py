@@ -35,7 +35,7 @@ for extra in (REPO, REPO / "services" / "api", REPO / "services" / "node-agent")
 from switchyard_agent.drivers.vpp import VppConnection, VppDriver  # noqa: E402
 from switchyard_agent.drivers.vpp.connection import HEADER  # noqa: E402
 from switchyard_agent.reconciler import Reconciler  # noqa: E402
-from switchyard_api.compiler.nodeconfig import Backend, ServiceFrontend  # noqa: E402
+from switchyard_contract.nodeconfig import Backend, ServiceFrontend  # noqa: E402
 from tests.vppemu.harness import Emulator  # noqa: E402
 
 READ_ONLY = {

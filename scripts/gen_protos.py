@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Generate the committed Python stubs of proto/switchyard/v1/*.proto and proto/gobgpapi/*.proto.
 
-    python scripts/gen_protos.py          # regenerate into proto/switchyard/v1/, proto/gobgpapi/
+    python scripts/gen_protos.py          # regenerate (or: make protos)
     python scripts/gen_protos.py --check  # exit 1 if the committed stubs are stale
+
+The .proto sources live under proto/; the stubs go into the distribution that ships them
+(STUB_ROOTS): switchyard/v1 into services/contract (switchyard-contract), gobgpapi into
+services/node-agent (only the agent speaks to GoBGP).
 
 Two packages (PACKAGES), each generated on its own from `proto/` as include root:
 `switchyard/v1` (our contract) and `gobgpapi` (GoBGP 3.10's API, vendored from Debian's
@@ -10,7 +14,7 @@ golang-github-osrg-gobgp-dev with `import "gobgp.proto"` rewritten to
 `import "gobgpapi/gobgp.proto"`; see proto/gobgpapi/README.md). The functions below take a
 `package` (default: switchyard/v1); `check()` and `write()` cover every package by default.
 
-Run it with the project's venv (`pip install -e '.[dev]'`): it uses the pinned grpcio-tools
+Run it with the project's venv (`make test` installs it): it uses the pinned grpcio-tools
 (protoc and the gRPC plugin) and mypy-protobuf (typed .pyi stubs for messages and for the
 sync/asyncio gRPC stubs), and refuses to run with other versions, because their output
 differs. For each .proto it writes `<name>_pb2.py`, `<name>_pb2.pyi`, `<name>_pb2_grpc.py`
@@ -37,8 +41,13 @@ PROTO_ROOT = REPO_ROOT / "proto"
 PACKAGE_DIR = Path("switchyard") / "v1"  # relative to PROTO_ROOT
 GOBGP_PACKAGE_DIR = Path("gobgpapi")  # GoBGP's vendored API protos
 PACKAGES = (PACKAGE_DIR, GOBGP_PACKAGE_DIR)
+# Where each package's stubs are committed: the root that holds the importable package.
+STUB_ROOTS = {
+    PACKAGE_DIR: REPO_ROOT / "services" / "contract",
+    GOBGP_PACKAGE_DIR: REPO_ROOT / "services" / "node-agent",
+}
 
-# Generated output depends on these exact versions; keep them equal to pyproject's pins.
+# Generated output depends on these exact versions; keep them equal to requirements/dev.txt.
 PINNED_GENERATORS = {"grpcio-tools": "1.85.1", "mypy-protobuf": "5.1.0"}
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py", "_pb2_grpc.pyi")
 
@@ -134,16 +143,16 @@ def compare(expected_root: Path, actual_root: Path, package: Path = PACKAGE_DIR)
 
 def check(
     proto_root: Path = PROTO_ROOT,
-    stubs_root: Path = PROTO_ROOT,
+    stubs_root: Path | None = None,
     packages: Sequence[Path] = PACKAGES,
 ) -> list[str]:
     """Regenerate each package into a temporary directory and compare with the committed
-    stubs."""
+    stubs (under stubs_root when given, else under the package's STUB_ROOTS entry)."""
     problems: list[str] = []
     for package in packages:
         with tempfile.TemporaryDirectory(prefix="switchyard-protos-") as tmp:
             generate(Path(tmp), proto_root, package)
-            problems += compare(Path(tmp), stubs_root, package)
+            problems += compare(Path(tmp), stubs_root or STUB_ROOTS[package], package)
     return problems
 
 
@@ -154,13 +163,14 @@ def write(proto_root: Path = PROTO_ROOT, packages: Sequence[Path] = PACKAGES) ->
         with tempfile.TemporaryDirectory(prefix="switchyard-protos-") as tmp:
             generate(Path(tmp), proto_root, package)
             fresh = generated_files(Path(tmp), package)
-            committed = generated_files(proto_root, package)
+            stubs_root = STUB_ROOTS[package]
+            committed = generated_files(stubs_root, package)
             for name, path in committed.items():
                 if name not in fresh:
                     path.unlink()
                     changed.append(f"deleted {package / name}")
             for name, path in fresh.items():
-                target = proto_root / package / name
+                target = stubs_root / package / name
                 data = path.read_bytes()
                 if not target.exists() or target.read_bytes() != data:
                     target.write_bytes(data)

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import nodeconfig_pb2 as pb
-from switchyard_api.compiler import nodeconfig as nc
-from switchyard_api.distribution import codec
-from switchyard_api.distribution.codec import CodecError
+from switchyard_contract import codec
+from switchyard_contract import nodeconfig as nc
+from switchyard_contract.codec import CodecError
 from tests.compiler.factories import (
     endpoint,
     make_bgp_peer,

@@ -1,5 +1,5 @@
-"""The committed stubs in proto/switchyard/v1 are what the pinned generators make of the
-.proto files next to them (regenerate with `python scripts/gen_protos.py`)."""
+"""The committed stubs in services/contract/switchyard/v1 are what the pinned generators make
+of the .proto files in proto/switchyard/v1 (regenerate with `python scripts/gen_protos.py`)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def _load_gen_protos() -> ModuleType:
 
 
 gen = _load_gen_protos()
+STUBS = gen.STUB_ROOTS[gen.PACKAGE_DIR]
 
 
 def _copy_protos(dst: Path) -> Path:
@@ -41,7 +42,7 @@ def test_committed_stubs_match_the_protos() -> None:
 
 
 def test_every_proto_has_its_four_stub_files() -> None:
-    names = set(gen.generated_files(gen.PROTO_ROOT))
+    names = set(gen.generated_files(STUBS))
     for proto in gen.proto_files():
         stem = proto.stem
         for suffix in gen.GENERATED_SUFFIXES:
@@ -58,7 +59,7 @@ def test_a_changed_proto_is_detected(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     gen.generate(out, tmp_path / "src")
-    problems = gen.compare(out, gen.PROTO_ROOT)
+    problems = gen.compare(out, STUBS)
     stale = {p.splitlines()[0] for p in problems}
     assert "stale: switchyard/v1/nodeconfig_pb2.py" in stale
     assert "stale: switchyard/v1/nodeconfig_pb2.pyi" in stale
@@ -68,11 +69,11 @@ def test_a_changed_proto_is_detected(tmp_path: Path) -> None:
 def test_missing_and_extra_stubs_are_detected(tmp_path: Path) -> None:
     committed = tmp_path / "committed" / gen.PACKAGE_DIR
     committed.mkdir(parents=True)
-    for name, path in gen.generated_files(gen.PROTO_ROOT).items():
+    for name, path in gen.generated_files(STUBS).items():
         shutil.copy(path, committed / name)
     (committed / "nodeconfig_pb2_grpc.pyi").unlink()
     (committed / "old_pb2.py").write_text("")
-    problems = gen.compare(gen.PROTO_ROOT, tmp_path / "committed")
+    problems = gen.compare(STUBS, tmp_path / "committed")
     assert problems == [
         "missing: switchyard/v1/nodeconfig_pb2_grpc.pyi",
         "not generated: switchyard/v1/old_pb2.py",
@@ -85,7 +86,7 @@ def test_generation_does_not_depend_on_the_checkout_path(tmp_path: Path) -> None
     out = tmp_path / "out"
     out.mkdir()
     gen.generate(out, tmp_path / "src")
-    assert gen.compare(out, gen.PROTO_ROOT) == []
+    assert gen.compare(out, STUBS) == []
 
 
 @pytest.mark.parametrize(

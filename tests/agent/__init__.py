@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from switchyard_agent.drivers.recording import RecordingDriver, recording_driver
 from switchyard_agent.reconciler import Reconciler, RetryPolicy
-from switchyard_api.compiler.nodeconfig import NodeObject
+from switchyard_contract.nodeconfig import NodeObject
 
 
 @dataclass

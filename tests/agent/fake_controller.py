@@ -17,8 +17,8 @@ import grpc.aio
 
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import distribution_pb2_grpc as dpb_grpc
-from switchyard_api.compiler.nodeconfig import NodeConfig, NodeDelta, NodeObject
-from switchyard_api.distribution.codec import delta_chunks, snapshot_chunks
+from switchyard_contract.codec import delta_chunks, snapshot_chunks
+from switchyard_contract.nodeconfig import NodeConfig, NodeDelta, NodeObject
 
 TIMEOUT = 5.0
 

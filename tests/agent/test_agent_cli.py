@@ -17,7 +17,7 @@ import pytest
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard_agent.cli import build_parser, load_settings, main
 from switchyard_agent.drivers.factory import DriverOptions, DriverUnavailable, build_drivers
-from switchyard_api.compiler.nodeconfig import Acl, BgpGlobal, SnatConfig
+from switchyard_contract.nodeconfig import Acl, BgpGlobal, SnatConfig
 
 from .fake_controller import FakeController, FakeSession, objects
 

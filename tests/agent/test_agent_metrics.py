@@ -10,7 +10,7 @@ import pytest
 from switchyard_agent.health_server import HealthServer
 from switchyard_agent.metrics import AgentMetrics
 from switchyard_agent.reconciler import ApplyResult, Failure, Reconciler
-from switchyard_api.compiler.nodeconfig import Acl, SnatConfig
+from switchyard_contract.nodeconfig import Acl, SnatConfig
 
 from . import config, rig
 

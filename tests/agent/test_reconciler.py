@@ -9,7 +9,7 @@ import pytest
 from switchyard_agent.drivers import host_interface_key
 from switchyard_agent.drivers.recording import Call
 from switchyard_agent.reconciler import Failure, ObjectState, dependency_order
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_contract.nodeconfig import (
     Acl,
     AclBinding,
     AclRule,

@@ -10,7 +10,7 @@ import pytest
 from switchyard_agent.descriptors import ConnectionLost, Descriptor, PermanentError, TransientError
 from switchyard_agent.drivers import HOST_INTERFACE_KIND, dependencies_of
 from switchyard_agent.drivers.recording import Call, recording_driver
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_contract.nodeconfig import (
     OBJECT_TYPES,
     Acl,
     AclBinding,

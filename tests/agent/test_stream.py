@@ -23,7 +23,8 @@ from switchyard_agent.drivers.recording import RecordingDriver, recording_driver
 from switchyard_agent.persistence import ConfigStore, CorruptStateError, decode, encode
 from switchyard_agent.settings import AgentSettings
 from switchyard_agent.stream import Backoff, Retry, SessionEnd, StreamClient, _end_for_goodbye
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_contract.codec import snapshot_to_proto, to_proto
+from switchyard_contract.nodeconfig import (
     Acl,
     AclRule,
     BgpGlobal,
@@ -34,7 +35,6 @@ from switchyard_api.compiler.nodeconfig import (
     Route,
     SnatConfig,
 )
-from switchyard_api.distribution.codec import snapshot_to_proto, to_proto
 
 from .fake_controller import FakeController, FakeSession, objects
 

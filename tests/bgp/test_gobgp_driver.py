@@ -11,16 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from gobgpapi import attribute_pb2 as attrs
 from gobgpapi import gobgp_pb2 as api
-
 from switchyard_agent.drivers.factory import DriverOptions, build_drivers
 from switchyard_agent.drivers.gobgp import GobgpDriver, create_driver, grpc_target
 from switchyard_agent.drivers.gobgp.learned import learned_routes
 from switchyard_agent.drivers.gobgp.paths import FAMILY_V4, announcement_path, pack
 from switchyard_agent.learned_routes import LocalInbox, LocalUpdate, MergedDesired
 from switchyard_agent.reconciler import ObjectState, Reconciler
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_contract.nodeconfig import (
     BgpAnnouncement,
     BgpGlobal,
     BgpPeer,

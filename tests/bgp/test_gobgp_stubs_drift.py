@@ -1,6 +1,6 @@
-"""The committed GoBGP stubs in proto/gobgpapi are what the pinned generators make of the
-vendored .proto files (regenerate with `python scripts/gen_protos.py`, which also covers
-switchyard.v1; tests/test_proto_drift.py runs the same check over both packages)."""
+"""The committed GoBGP stubs in services/node-agent/gobgpapi are what the pinned generators
+make of the vendored .proto files in proto/gobgpapi (regenerate with `make protos`, which also
+covers switchyard.v1; tests/test_proto_drift.py runs the same check over both packages)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from tests.test_proto_drift import gen
 
 PACKAGE = gen.GOBGP_PACKAGE_DIR
+STUBS = gen.STUB_ROOTS[PACKAGE]
 
 
 def test_gobgp_is_one_of_the_generated_packages() -> None:
@@ -25,7 +26,7 @@ def test_committed_gobgp_stubs_match_the_protos() -> None:
 
 
 def test_every_gobgp_proto_has_its_four_stub_files() -> None:
-    names = set(gen.generated_files(gen.PROTO_ROOT, PACKAGE))
+    names = set(gen.generated_files(STUBS, PACKAGE))
     protos = gen.proto_files(gen.PROTO_ROOT, PACKAGE)
     assert {p.name for p in protos} == {"gobgp.proto", "attribute.proto", "capability.proto"}
     for proto in protos:
@@ -55,7 +56,7 @@ def test_a_stale_gobgp_stub_is_detected(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     gen.generate(out, tmp_path / "src", PACKAGE)
-    stale = {p.splitlines()[0] for p in gen.compare(out, gen.PROTO_ROOT, PACKAGE)}
+    stale = {p.splitlines()[0] for p in gen.compare(out, STUBS, PACKAGE)}
     assert "stale: gobgpapi/gobgp_pb2.py" in stale
     assert "stale: gobgpapi/gobgp_pb2.pyi" in stale
     assert not any("attribute" in s for s in stale)

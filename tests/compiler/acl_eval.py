@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-from switchyard_api.compiler.nodeconfig import Acl, AclBinding, AclRule, NodeObject
+from switchyard_contract.nodeconfig import Acl, AclBinding, AclRule, NodeObject
 
 PROTO = {"TCP": 6, "UDP": 17, "SCTP": 132}
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from switchyard_api.compiler.engine import Compiler
-from switchyard_api.compiler.nodeconfig import BgpAnnouncement, BgpGlobal, BgpPeer, NodeObject
 from switchyard_api.compiler.part import IntentChange
+from switchyard_contract.nodeconfig import BgpAnnouncement, BgpGlobal, BgpPeer, NodeObject
 
 from .factories import (
     endpoint,

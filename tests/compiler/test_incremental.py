@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from switchyard_api.compiler.engine import Compiler, compile_full
-from switchyard_api.compiler.nodeconfig import NodeDelta, NodeObject, ServiceFrontend
 from switchyard_api.compiler.part import IntentChange
 from switchyard_api.resources.intent import IntentObject, ObjectRef
+from switchyard_contract.nodeconfig import NodeDelta, NodeObject, ServiceFrontend
 
 from .factories import (
     endpoint,

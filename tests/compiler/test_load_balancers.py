@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from switchyard_api.compiler.engine import Compiler
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_api.compiler.part import IntentChange
+from switchyard_contract.nodeconfig import (
     GreTunnel,
     LbGlobal,
     LbServer,
@@ -16,7 +17,6 @@ from switchyard_api.compiler.nodeconfig import (
     NodeObject,
     ServiceFrontend,
 )
-from switchyard_api.compiler.part import IntentChange
 
 from .factories import endpoint, make_endpoints, make_load_balancer, make_node, make_service
 

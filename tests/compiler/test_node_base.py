@@ -8,14 +8,14 @@ import pytest
 
 from switchyard_api.compiler.engine import Compiler
 from switchyard_api.compiler.node_base import exclude_prefixes
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_api.compiler.part import IntentChange
+from switchyard_contract.nodeconfig import (
     ManagedInterface,
     NextHop,
     NodeObject,
     Route,
     SnatConfig,
 )
-from switchyard_api.compiler.part import IntentChange
 
 from .factories import make_node, make_pod, make_service
 

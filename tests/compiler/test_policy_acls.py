@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchyard_api.compiler.nodeconfig import Acl, AclBinding, NodeObject
 from switchyard_api.compiler.part import IntentChange
 from switchyard_api.compiler.policy import PolicyCompiler
 from switchyard_api.compiler.policy.acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL
+from switchyard_contract.nodeconfig import Acl, AclBinding, NodeObject
 
 from .acl_eval import build_dataplane
 from .factories import make_namespace, make_network_policy, make_node, make_pod

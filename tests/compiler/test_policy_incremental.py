@@ -10,12 +10,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from switchyard_api.compiler.nodeconfig import Acl, AclBinding, NodeObject
 from switchyard_api.compiler.part import IntentChange
 from switchyard_api.compiler.policy import PolicyCompiler
 from switchyard_api.compiler.policy.model import PodInfo
 from switchyard_api.compiler.policy.selection import Selection
 from switchyard_api.resources.intent import ObjectRef
+from switchyard_contract.nodeconfig import Acl, AclBinding, NodeObject
 
 from .factories import make_namespace, make_network_policy, make_node, make_pod
 from .test_policy_properties import NAMESPACES, labels_st, ns_labels_st, policy_st

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from switchyard_api.compiler.engine import Compiler, compile_full
-from switchyard_api.compiler.nodeconfig import Backend, ServiceFrontend
 from switchyard_api.compiler.part import IntentChange
+from switchyard_contract.nodeconfig import Backend, ServiceFrontend
 
 from .factories import endpoint, make_endpoints, make_node, make_pod, make_service
 

@@ -14,7 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import distribution_pb2_grpc as dgrpc
-from switchyard_api.distribution.codec import delta_from_proto, snapshot_from_proto
+from switchyard_contract.codec import delta_from_proto, snapshot_from_proto
 from tests.waiting import wait_for
 
 from ..api.support import LiveServer

@@ -3,9 +3,9 @@ snapshot."""
 
 from __future__ import annotations
 
-from switchyard_api.compiler.nodeconfig import NodeDelta
 from switchyard_api.distribution.intent_state import merge_deltas
 from switchyard_api.distribution.session import AgentSession
+from switchyard_contract.nodeconfig import NodeDelta
 
 
 def empty(node: str = "n1") -> NodeDelta:
@@ -26,7 +26,7 @@ def test_offers_queue_until_the_limit_then_coalesce_to_a_snapshot() -> None:
 
 
 def test_merged_deltas_keep_the_latest_value_and_removals() -> None:
-    from switchyard_api.compiler.nodeconfig import GreTunnel, SnatConfig
+    from switchyard_contract.nodeconfig import GreTunnel, SnatConfig
 
     tunnel = GreTunnel("192.0.2.1", "192.0.2.9")
     first = NodeDelta("n1", {"snat": SnatConfig("192.0.2.1", None, ())}, frozenset({tunnel.key}))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from switchyard.v1 import distribution_pb2 as dpb
-from switchyard_api.compiler.nodeconfig import Backend, NodeDelta, ServiceFrontend
-from switchyard_api.distribution.codec import delta_from_proto, delta_to_proto
-from switchyard_api.distribution.wire import DeltaEncoder, varint
+from switchyard_contract.codec import delta_from_proto, delta_to_proto
+from switchyard_contract.nodeconfig import Backend, NodeDelta, ServiceFrontend
+from switchyard_contract.wire import DeltaEncoder, varint
 
 FRONTEND = ServiceFrontend("10.96.0.10", "TCP", 80, "clusterIP", (Backend("10.1.1.5", 8080),))
 
@@ -31,9 +31,9 @@ def test_encoded_delta_equals_the_plain_encoding() -> None:
 
 
 def test_snapshots_share_the_cluster_wide_pieces_and_parse_like_plain_ones() -> None:
-    from switchyard_api.compiler.nodeconfig import NodeConfig, SnatConfig
-    from switchyard_api.distribution.codec import snapshot_from_proto
-    from switchyard_api.distribution.wire import SnapshotEncoder
+    from switchyard_contract.codec import snapshot_from_proto
+    from switchyard_contract.nodeconfig import NodeConfig, SnatConfig
+    from switchyard_contract.wire import SnapshotEncoder
 
     shared = {
         f.key: f

@@ -17,7 +17,7 @@ from switchyard_agent.drivers.vpp import (
 )
 from switchyard_agent.drivers.vpp.frontend import IPV6_REFUSED, TranslationPacker
 from switchyard_agent.reconciler import ObjectState, Reconciler
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_contract.nodeconfig import (
     Acl,
     AclBinding,
     AclRule,

@@ -35,7 +35,7 @@ from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar, runtime_checkable
 
 from switchyard.v1 import distribution_pb2 as dpb
-from switchyard_api.compiler.nodeconfig import NodeObject
+from switchyard_contract.nodeconfig import NodeObject
 
 from . import __version__
 from .descriptors import Descriptor

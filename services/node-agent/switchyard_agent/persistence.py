@@ -30,9 +30,9 @@ from typing import Final, cast
 from google.protobuf.message import DecodeError
 
 from switchyard.v1 import distribution_pb2 as dpb
-from switchyard_api.compiler.nodeconfig import NodeConfig, NodeObject
-from switchyard_api.distribution.codec import snapshot_to_proto
-from switchyard_api.distribution.wire import varint
+from switchyard_contract.codec import snapshot_to_proto
+from switchyard_contract.nodeconfig import NodeConfig, NodeObject
+from switchyard_contract.wire import varint
 
 from .stream import decode_objects
 

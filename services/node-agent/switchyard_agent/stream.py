@@ -45,8 +45,8 @@ import grpc.aio
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import distribution_pb2_grpc as dpb_grpc
 from switchyard.v1 import nodeconfig_pb2 as pb
-from switchyard_api.compiler.nodeconfig import NodeObject
-from switchyard_api.distribution.codec import CodecError, from_proto
+from switchyard_contract.codec import CodecError, from_proto
+from switchyard_contract.nodeconfig import NodeObject
 
 log = logging.getLogger(__name__)
 

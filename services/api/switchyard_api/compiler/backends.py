@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from switchyard_contract.nodeconfig import Backend
+
 from ..resources.endpoints import Endpoint
 from ..resources.service import ServicePort
 from .index import ClusterIndex, NsName, Service, Slice
-from .nodeconfig import Backend
 
 PodPorts = dict[tuple[str | None, str], int]  # (port name, protocol) -> containerPort
 

@@ -11,11 +11,12 @@ prefix's family; none is a CompileError.
 
 from __future__ import annotations
 
+from switchyard_contract.nodeconfig import BgpAnnouncement, BgpGlobal, BgpPeer
+
 from .backends import has_ready
 from .emitter import Output
 from .index import ClusterIndex, NsName, labels_of
 from .load_balancers import first_address
-from .nodeconfig import BgpAnnouncement, BgpGlobal, BgpPeer
 from .services import ViewCache, family
 
 

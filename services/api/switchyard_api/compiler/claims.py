@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..resources.intent import ObjectRef
 from .index import NsName
-from .nodeconfig import CompileError
+from .problems import CompileError
 
 ClaimKey = tuple[str, str, int]
 # (rank: 0 service / 1 load balancer, namespace, name)

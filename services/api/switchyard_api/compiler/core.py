@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import cast
 
+from switchyard_contract.nodeconfig import NodeObject
+
 from .bgp import bgp_node_unit, bgp_service_unit
 from .claims import Claimant, Claims, lb_claimant, service_claimant
 from .emitter import Emitter, Output, Owner
@@ -28,8 +30,8 @@ from .node_base import (
     snat_unit,
     uplink_unit,
 )
-from .nodeconfig import CompileError, NodeObject
 from .part import IntentChange, PartDelta
+from .problems import CompileError
 from .services import ViewCache, node_port_frontends, service_claims, service_frontends
 
 _NODE_UNITS = ("snat", "uplink", "routes", "bgpnode")

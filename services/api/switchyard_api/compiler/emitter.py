@@ -16,9 +16,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Final
 
+from switchyard_contract.nodeconfig import BgpAnnouncement, NodeObject
+
 from ..resources.intent import ObjectRef
-from .nodeconfig import BgpAnnouncement, CompileError, NodeObject
 from .part import PartDelta
+from .problems import CompileError
 
 GLOBAL: Final = "*"  # not a DNS-1123 label, so never a node name
 

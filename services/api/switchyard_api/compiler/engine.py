@@ -22,11 +22,13 @@ from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from types import MappingProxyType
 from typing import Any, cast
 
+from switchyard_contract.nodeconfig import NodeConfig, NodeDelta, NodeObject
+
 from ..resources.intent import IntentObject
 from .core import CoreCompiler
 from .emitter import GLOBAL
-from .nodeconfig import CompileError, NodeConfig, NodeDelta, NodeObject
 from .part import CompilerPart, IntentChange, PartDelta
+from .problems import CompileError
 
 _EMPTY: Mapping[str, NodeObject] = MappingProxyType({})
 

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from ipaddress import ip_network
 
+from switchyard_contract.nodeconfig import BgpAnnouncement, GreTunnel, LbGlobal, LbServer, LbVip
+
 from ..resources.load_balancer import LoadBalancerSpec
 from ..resources.service import ServicePort
 from .backends import select
 from .claims import ClaimKey, Claims, lb_claimant
 from .emitter import Output
 from .index import ClusterIndex, LoadBalancer, Node, NsName, labels_of
-from .nodeconfig import BgpAnnouncement, GreTunnel, LbGlobal, LbServer, LbVip
 from .services import ServiceView, ViewCache, family
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from ipaddress import IPv4Network, IPv6Network, collapse_addresses, ip_network
 
+from switchyard_contract.nodeconfig import ManagedInterface, NextHop, Route, SnatConfig
+
 from .emitter import Output
 from .index import ClusterIndex, NsName
 from .load_balancers import first_address
-from .nodeconfig import ManagedInterface, NextHop, Route, SnatConfig
 from .services import family
 
 

@@ -10,8 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from switchyard_contract.nodeconfig import NodeObject
+
 from ..resources.intent import IntentObject, ObjectRef
-from .nodeconfig import CompileError, NodeObject
+from .problems import CompileError
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,13 @@ it is compiled per node that hosts endpoints of the service. Node ports are per 
 
 from __future__ import annotations
 
+from switchyard_contract.nodeconfig import Backend, FrontendKind, ServiceFrontend
+
 from ..resources.service import ServicePort
 from .backends import ResolvedEndpoint, resolve, select
 from .claims import ClaimKey, Claims, service_claimant
 from .emitter import GLOBAL, Output
 from .index import ClusterIndex, NsName, Service
-from .nodeconfig import Backend, FrontendKind, ServiceFrontend
 
 
 def family(address: str) -> int:

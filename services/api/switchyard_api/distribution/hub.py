@@ -16,14 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from switchyard.v1 import distribution_pb2 as dpb
+from switchyard_contract.nodeconfig import NodeDelta
+from switchyard_contract.wire import DeltaEncoder, SnapshotEncoder
 
-from ..compiler.nodeconfig import NodeDelta
 from ..metrics import ApiMetrics
 from ..store.feed import ChangeFeed
 from .intent_state import CompiledState
 from .session import AgentSession
 from .status import NodeStatusRecorder
-from .wire import DeltaEncoder, SnapshotEncoder
 
 log = logging.getLogger("switchyard.distribution")
 T = TypeVar("T")

@@ -12,9 +12,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from switchyard_contract.nodeconfig import NodeConfig, NodeDelta, NodeObject
+
 from ..compiler.engine import Compiler
-from ..compiler.nodeconfig import CompileError, NodeConfig, NodeDelta, NodeObject
 from ..compiler.part import IntentChange
+from ..compiler.problems import CompileError
 from ..representation import to_intent
 from ..resources.intent import IntentObject, ObjectRef
 from ..resources.registry import BY_KIND

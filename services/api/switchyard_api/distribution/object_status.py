@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ..compiler.nodeconfig import CompileError, LbVip, NodeObject, ServiceFrontend
+from switchyard_contract.nodeconfig import LbVip, NodeObject, ServiceFrontend
+
+from ..compiler.problems import CompileError
 from ..resources.node import NodeStatus
 from ..store.models import StoredObject
 from .intent_state import CompiledState

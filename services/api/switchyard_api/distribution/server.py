@@ -13,9 +13,9 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from switchyard.v1 import distribution_pb2 as dpb
+from switchyard_contract.nodeconfig import NodeDelta
 
 from ..auth import TokenStore
-from ..compiler.nodeconfig import NodeDelta
 from ..settings import Settings
 from .hub import DistributionHub
 from .intent_state import merge_deltas

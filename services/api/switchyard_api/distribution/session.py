@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from ..compiler.nodeconfig import NodeDelta
+from switchyard_contract.nodeconfig import NodeDelta
 
 QUEUE_LIMIT = 64
 

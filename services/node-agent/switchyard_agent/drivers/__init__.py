@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_contract.nodeconfig import (
     Acl,
     AclBinding,
     BgpAnnouncement,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from switchyard_api.compiler.nodeconfig import (
+from switchyard_contract.nodeconfig import (
     Acl,
     AclBinding,
     BgpAnnouncement,

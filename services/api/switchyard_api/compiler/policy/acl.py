@@ -15,7 +15,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import lru_cache
 
-from ..nodeconfig import Acl, AclRule
+from switchyard_contract.nodeconfig import Acl, AclRule
+
 from .model import ip_version
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from switchyard_contract.nodeconfig import Acl, AclBinding, NodeObject
+
 from ...resources.intent import IntentObject, ObjectRef
 from ...resources.network_policy import NetworkPolicySpec
 from ...resources.node import NodeSpec
 from ...resources.pod import PodSpec
-from ..nodeconfig import Acl, AclBinding, CompileError, NodeObject
 from ..part import IntentChange, PartDelta
+from ..problems import CompileError
 from .acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL, isolating_acl
 from .model import PodInfo, PodKey
 from .placement import UPLINK, Attachment, Claimant, NodePlacement

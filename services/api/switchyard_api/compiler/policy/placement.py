@@ -28,7 +28,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..nodeconfig import Acl, AclBinding, NodeObject
+from switchyard_contract.nodeconfig import Acl, AclBinding, NodeObject
+
 from ..part import PartDelta
 
 # ("0", "") = the node's uplink; ("1", "ns/name") = a pod. Sorting = precedence.

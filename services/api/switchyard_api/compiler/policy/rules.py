@@ -19,8 +19,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Sequence
 
+from switchyard_contract.nodeconfig import AclRule
+
 from ...resources.network_policy import IPBlock, NetworkPolicyPort
-from ..nodeconfig import AclRule
 from .model import PROTOCOL_NUMBERS, Direction, PodInfo, any_prefix, host_prefix, ip_version
 from .selection import PolicyState, Selection
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Final, TypeVar
 
 import grpc
+
 from gobgpapi import gobgp_pb2 as api
 from gobgpapi import gobgp_pb2_grpc as api_grpc
 

@@ -18,8 +18,7 @@ from ipaddress import ip_address
 from typing import Final
 
 from gobgpapi import gobgp_pb2 as api
-
-from switchyard_api.compiler.nodeconfig import BgpAnnouncement, BgpGlobal, BgpPeer
+from switchyard_contract.nodeconfig import BgpAnnouncement, BgpGlobal, BgpPeer
 
 from ...descriptors import BaseDescriptor, Dumped, KeyedT, PermanentError
 from .. import GOBGP, dependencies_of

@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 import grpc
-from gobgpapi import gobgp_pb2 as api
 
-from switchyard_api.compiler.nodeconfig import NextHop, Route
+from gobgpapi import gobgp_pb2 as api
+from switchyard_contract.nodeconfig import NextHop, Route
 
 from ...descriptors import DescriptorError
 from ...learned_routes import LocalStateSink, LocalUpdate

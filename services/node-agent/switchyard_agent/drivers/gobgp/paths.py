@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from gobgpapi import attribute_pb2 as attrs
-from gobgpapi import gobgp_pb2 as api
 from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.message import Message
 
-from switchyard_api.compiler.nodeconfig import BgpAnnouncement
+from gobgpapi import attribute_pb2 as attrs
+from gobgpapi import gobgp_pb2 as api
+from switchyard_contract.nodeconfig import BgpAnnouncement
 
 from ...descriptors import PermanentError
 

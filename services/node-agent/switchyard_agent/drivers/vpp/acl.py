@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from switchyard_api.compiler.nodeconfig import Acl, AclAction, AclRule
+from switchyard_contract.nodeconfig import Acl, AclAction, AclRule
 
 from ...descriptors import Dumped, PermanentError
 from .common import U32_MAX, VppDescriptor, net_text

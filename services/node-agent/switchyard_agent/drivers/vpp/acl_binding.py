@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from switchyard_api.compiler.nodeconfig import AclBinding
+from switchyard_contract.nodeconfig import AclBinding
 
 from ...descriptors import Dumped, PermanentError
 from .acl import name_of

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from switchyard_api.compiler.nodeconfig import ServiceFrontend
+from switchyard_contract.nodeconfig import ServiceFrontend
 
 from ...descriptors import Descriptor, kind_of
 from .acl import AclDescriptor

@@ -26,7 +26,7 @@ import socket
 from collections.abc import Iterable
 from typing import Any, cast
 
-from switchyard_api.compiler.nodeconfig import Backend, Protocol, ServiceFrontend
+from switchyard_contract.nodeconfig import Backend, Protocol, ServiceFrontend
 
 from ...descriptors import DescriptorError, Dumped, PermanentError
 from .common import (

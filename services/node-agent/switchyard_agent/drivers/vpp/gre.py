@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from switchyard_api.compiler.nodeconfig import GreTunnel
+from switchyard_contract.nodeconfig import GreTunnel
 
 from ...descriptors import Dumped
 from .common import U32_MAX, VppDescriptor, ip_text

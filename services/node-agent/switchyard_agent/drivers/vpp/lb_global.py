@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from switchyard_api.compiler.nodeconfig import LbGlobal
+from switchyard_contract.nodeconfig import LbGlobal
 
 from ...descriptors import Dumped
 from .common import VppDescriptor

@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any, cast
 
-from switchyard_api.compiler.nodeconfig import LbEncap, LbProtocol, LbServer, LbVip
+from switchyard_contract.nodeconfig import LbEncap, LbProtocol, LbServer, LbVip
 
 from ...descriptors import Dumped, PermanentError
 from .common import VppDescriptor, ip_text, net_text

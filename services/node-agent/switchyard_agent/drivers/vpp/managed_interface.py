@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from switchyard_api.compiler.nodeconfig import ManagedInterface
+from switchyard_contract.nodeconfig import ManagedInterface
 
 from ...descriptors import Dumped
 from .common import VppDescriptor

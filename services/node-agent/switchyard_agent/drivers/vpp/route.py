@@ -14,7 +14,7 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
-from switchyard_api.compiler.nodeconfig import NextHop, Route
+from switchyard_contract.nodeconfig import NextHop, Route
 
 from ...descriptors import Dumped, PermanentError
 from .common import U32_MAX, VppDescriptor, ip_text, net_text

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from switchyard_api.compiler.nodeconfig import SnatConfig
+from switchyard_contract.nodeconfig import SnatConfig
 
 from ...descriptors import Dumped
 from .common import U32_MAX, VppDescriptor, net_text

@@ -30,7 +30,7 @@ from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import nodeconfig_pb2 as pb
 
-from ..compiler import nodeconfig as nc
+from . import nodeconfig as nc
 
 __all__ = [
     "DEFAULT_CHUNK_BYTES",

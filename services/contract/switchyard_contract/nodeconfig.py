@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from ..resources.intent import ObjectRef
-
 Protocol = Literal["TCP", "UDP", "SCTP"]
 FrontendKind = Literal["clusterIP", "nodePort", "externalIP", "loadBalancerIP"]
 InterfaceRole = Literal["uplink", "pod"]
@@ -255,15 +253,6 @@ OBJECT_TYPES: tuple[type[NodeObject], ...] = (
     BgpPeer,
     BgpAnnouncement,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CompileError:
-    """Intent that could not be compiled (e.g. a gre4 LB whose backend node has no IPv4)."""
-
-    ref: ObjectRef
-    message: str
-    node: str = ""  # empty: affects every node
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from switchyard.v1 import distribution_pb2 as dpb
 
-from ..compiler.nodeconfig import NodeConfig, NodeDelta, NodeObject
 from .codec import DEFAULT_CHUNK_BYTES, delta_chunks, delta_to_proto, snapshot_chunks, to_proto
+from .nodeconfig import NodeConfig, NodeDelta, NodeObject
 
 # ControllerMessage field numbers (distribution.proto), wire type 2 (length-delimited).
 _SNAPSHOT_TAG = bytes([(1 << 3) | 2])

@@ -1,0 +1,1 @@
+"""The contract between Switchyard's programs: typed NodeConfig values and their protobuf codec."""
