@@ -43,13 +43,8 @@ from .metrics import AgentMetrics
 from .persistence import ConfigStore
 from .reconciler import Reconciler, RetryPolicy
 from .settings import AgentSettings
-from .stream import (
-    MAX_STATUS_KEYS,
-    ApplyOutcome,
-    Backoff,
-    StreamClient,
-    channel_credentials,
-)
+from .sink import MAX_STATUS_KEYS, ApplyOutcome
+from .stream import Backoff, StreamClient, channel_credentials
 from .worker import Worker
 
 log = logging.getLogger(__name__)

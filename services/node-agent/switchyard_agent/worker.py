@@ -27,7 +27,7 @@ from .learned_routes import LocalInbox, LocalStateSink, LocalUpdate, MergedDesir
 from .metrics import AgentMetrics
 from .persistence import ConfigStore
 from .reconciler import ApplyResult, Reconciler
-from .stream import ApplyOutcome, decode_objects
+from .sink import ApplyOutcome, decode_objects
 
 log = logging.getLogger(__name__)
 
