@@ -49,7 +49,7 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
             continue
         work: list[tuple[str, Iterator[str]]] = []
 
-        def enter(module: str) -> None:
+        def enter(module: str, work: list[tuple[str, Iterator[str]]] = work) -> None:
             index[module] = low[module] = len(index)
             stack.append(module)
             on_stack.add(module)
@@ -114,8 +114,11 @@ def test_no_module_over_the_size_limit() -> None:
 
 def _agent_wheel(out: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["-w", str(out), str(SERVICES / "contract"), str(SERVICES / "node-agent")],
+        [
+            *(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"),
+            *("--no-build-isolation", "-w", str(out)),
+            *(str(SERVICES / "contract"), str(SERVICES / "node-agent")),
+        ],
         check=True,
         capture_output=True,
     )
@@ -155,8 +158,10 @@ def test_agent_installs_alone_in_a_fresh_venv(tmp_path: Path) -> None:
     python = target / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        + [str(SERVICES / "contract"), str(SERVICES / "node-agent")],
+        [
+            *(str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"),
+            *(str(SERVICES / "contract"), str(SERVICES / "node-agent")),
+        ],
         capture_output=True,
         text=True,
         env=env,
