@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
+from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .distribution.runtime import start_distribution
 from .http import crud, events, health, status, tokens
 from .http.limits import BodySizeLimit
@@ -86,7 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.feed = feed
     app.state.metrics = metrics
     app.state.tokens = TokenStore(store)
-    app.state.writer = IntentWriter(store, settings.node_ports)
+    app.state.writer = IntentWriter(
+        store, settings.node_ports, ClusterIPAllocator(parse_service_cidrs(settings.service_cidrs))
+    )
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
