@@ -60,8 +60,9 @@ class ClusterIPAllocator:
         policy = spec.ipFamilyPolicy or ("RequireDualStack" if len(given) == 2 else "SingleStack")
         if policy == "SingleStack" and (len(given) == 2 or len(spec.ipFamilies) == 2):
             field = "spec.clusterIPs" if len(given) == 2 else "spec.ipFamilies"
-            raise invalid(field, "two IP families need ipFamilyPolicy PreferDualStack or "
-                          "RequireDualStack")
+            raise invalid(
+                field, "two IP families need ipFamilyPolicy PreferDualStack or RequireDualStack"
+            )
         families = self._families(spec, given, policy)
         spec.ipFamilyPolicy = policy
         spec.ipFamilies = [FAMILY_NAMES[f] for f in families]  # type: ignore[misc]
@@ -128,8 +129,8 @@ class ClusterIPAllocator:
             if family not in self.by_family:
                 field = "spec.ipFamilies" if spec.ipFamilies else f"spec.clusterIPs[{index}]"
                 raise invalid(
-                    field, f"no {FAMILY_NAMES[family]} service CIDR is configured "
-                    f"({self.describe()})"
+                    field,
+                    f"no {FAMILY_NAMES[family]} service CIDR is configured ({self.describe()})",
                 )
         return families
 
@@ -138,8 +139,10 @@ class ClusterIPAllocator:
     ) -> None:
         ip = ipaddress.ip_address(address)
         network = self.by_family[ip.version]
-        if ip not in network or ip == network.network_address or (
-            ip.version == 4 and ip == network.broadcast_address
+        if (
+            ip not in network
+            or ip == network.network_address
+            or (ip.version == 4 and ip == network.broadcast_address)
         ):
             raise invalid(
                 f"spec.clusterIPs[{index}]",

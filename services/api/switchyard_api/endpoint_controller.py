@@ -21,7 +21,7 @@ from .store.transaction import WriteTransaction
 
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by"
-MANAGED_BY = "switchyard.io/endpoint-controller"
+MANAGED_BY = "endpoint-controller.switchyard.io"
 
 
 def selector_of(service_spec: Mapping[str, Any]) -> dict[str, str]:
@@ -83,9 +83,7 @@ def _sync_service(tx: WriteTransaction, service: StoredObject) -> None:
             tx.delete(current)  # the selector was removed: the endpoints are the user's now
         return
     pods = [
-        pod
-        for pod in tx.rows_of_kind(POD.kind, service.namespace)
-        if matches(selector, pod.labels)
+        pod for pod in tx.rows_of_kind(POD.kind, service.namespace) if matches(selector, pod.labels)
     ]
     families = _families(service.spec)
     endpoints = [e for e in (_endpoint(pod, families) for pod in pods) if e is not None]

@@ -34,6 +34,8 @@ def to_document(info: KindInfo, row: StoredObject) -> dict[str, Any]:
         document["spec"] = spec
     if info.status_model is not None:
         document["status"] = row.status or info.status_model().model_dump(mode="json")
+    elif info.reported_status is not None and row.status:
+        document["status"] = dict(row.status)
     return document
 
 

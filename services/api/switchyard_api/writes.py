@@ -35,7 +35,7 @@ def _describe(info: KindInfo, namespace: str, name: str) -> str:
     return f"{info.kind} {namespace}/{name}" if info.namespaced else f"{info.kind} {name}"
 
 
-def _check_preconditions(
+def check_preconditions(
     info: KindInfo, namespace: str, name: str, row: StoredObject | None, pre: Preconditions
 ) -> None:
     what = _describe(info, namespace, name)
@@ -92,7 +92,7 @@ class IntentWriter:
         """PUT: create or replace; returns (row, created)."""
         with self.store.write() as tx:
             row = tx.get(info.kind, namespace, name)
-            _check_preconditions(info, namespace, name, row, pre)
+            check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, document)
             created = row is None
             return self._store(tx, info, namespace, name, document, row, warnings), created
@@ -111,7 +111,7 @@ class IntentWriter:
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
-            _check_preconditions(info, namespace, name, row, pre)
+            check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, patch)
             merged = merge_patch(stored_document(info, row), patch)
             if not isinstance(merged, dict):
@@ -126,7 +126,7 @@ class IntentWriter:
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
-            _check_preconditions(info, namespace, name, row, pre)
+            check_preconditions(info, namespace, name, row, pre)
             if info is ENDPOINTS:
                 endpoint_controller.refuse_manual_write(tx, namespace, name)
             semantics.cascade_delete(tx, row)
@@ -169,7 +169,7 @@ class IntentWriter:
         wanted = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
         if wanted in (None, ""):
             return
-        _check_preconditions(info, namespace, name, row, Preconditions(if_match=str(wanted)))
+        check_preconditions(info, namespace, name, row, Preconditions(if_match=str(wanted)))
 
     def _store(
         self,
@@ -181,6 +181,9 @@ class IntentWriter:
         row: StoredObject | None,
         warnings: list[str] | None = None,
     ) -> StoredObject:
+        if info is ENDPOINTS:
+            semantics.require_service(tx, namespace, name)
+            endpoint_controller.refuse_manual_write(tx, namespace, name)
         ignored: list[str] = []
         metadata = self._metadata(info, namespace, name, document, ignored)
         self._check_type_fields(info, document)
@@ -198,9 +201,6 @@ class IntentWriter:
             ignored.append("status")
         spec = validate_spec(info, raw_spec)
         ignored.extend(strip_ignored(spec, "" if info.flat else "spec"))
-        if info is ENDPOINTS:
-            semantics.require_service(tx, namespace, name)
-            endpoint_controller.refuse_manual_write(tx, namespace, name)
         semantics.check_references(tx, info, namespace, spec)
         previous = row.spec if row is not None else None
         if isinstance(spec, ServiceSpec):

@@ -62,7 +62,7 @@ def object_response(
 def document_of(info: KindInfo, row: StoredObject, view: ObjectStatusView | None) -> dict[str, Any]:
     document = to_document(info, row)
     if view is not None and info.status_model is None:
-        document["status"] = view.status_of(row)
+        document["status"] = {**view.status_of(row), **document.get("status", {})}
     return document
 
 

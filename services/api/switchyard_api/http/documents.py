@@ -5,7 +5,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn
-from ..resources.object_status import ObjectStatus
 from ..resources.registry import KindInfo
 
 
@@ -23,7 +22,7 @@ class DocumentModels:
         spec_field: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, ...)}
         spec_input: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, spec_default)}
         # Node reports its own status; every other kind carries its convergence status.
-        status_model = info.status_model or ObjectStatus
+        status_model = info.status_model or info.document_status
         status_field: dict[str, Any] = {"status": (status_model | None, None)}
         ignored_status: dict[str, Any] = {
             "status": (dict[str, Any] | None, Field(default=None, description="ignored"))

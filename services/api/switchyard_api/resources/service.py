@@ -67,8 +67,7 @@ class ServiceSpec(StrictModel):
     clusterIPs: list[ClusterIP] = Field(
         default_factory=list,
         max_length=2,
-        description="one per IP family (dual-stack: two); absent: allocated from the service "
-        "CIDRs",
+        description="one per IP family (dual-stack: two); absent: allocated from the service CIDRs",
     )
     ipFamilies: list[IPFamily] = Field(
         default_factory=list, max_length=2, description="families of clusterIPs, in order"
@@ -89,8 +88,8 @@ class ServiceSpec(StrictModel):
     loadBalancerIP: IPAddress | None = Field(
         default=None, description="deprecated in Kubernetes; the same as one loadBalancerIPs"
     )
-    loadBalancerSourceRanges: list[str] = Field(
-        default_factory=list, max_length=0, description="not supported: must be empty"
+    loadBalancerSourceRanges: list[str] | None = Field(
+        default=None, description="not supported by Switchyard: must be absent or empty"
     )
     allocateLoadBalancerNodePorts: bool | None = ignored()
     publishNotReadyAddresses: bool | None = ignored()
@@ -106,6 +105,13 @@ class ServiceSpec(StrictModel):
                 raise ValueError('"None" (headless) must be the only entry')
             return value
         return check_distinct_families(value, "clusterIPs")
+
+    @field_validator("loadBalancerSourceRanges")
+    @classmethod
+    def _no_source_ranges(cls, value: list[str] | None) -> None:
+        if value:
+            raise ValueError("source ranges cannot be honoured by Switchyard; leave it empty")
+        return None
 
     @field_validator("ipFamilies")
     @classmethod
