@@ -40,7 +40,7 @@ def parse_service_cidrs(text: str) -> list[Network]:
 
 class ClusterIPAllocator:
     def __init__(self, cidrs: list[Network]) -> None:
-        self.by_family = {n.version: n for n in cidrs}
+        self.by_family: dict[int, Network] = {n.version: n for n in cidrs}
         self.primary = cidrs[0].version
 
     def describe(self) -> str:

@@ -1,9 +1,9 @@
 """One write transaction: the global writer lock, revisions, object rows, change log, claims.
 
 Every object a transaction changes shares one revision (a write and the selector endpoints it
-changed are one change). Writers are serialized (a transaction-scoped advisory lock on PostgreSQL, BEGIN IMMEDIATE on
-SQLite) so that commit order equals revision order: a reader of the change log that has seen
-revision N can never later find a smaller revision appear.
+changed are one change). Writers are serialized (a transaction-scoped advisory lock on
+PostgreSQL, BEGIN IMMEDIATE on SQLite) so that commit order equals revision order: a reader of
+the change log that has seen revision N can never later find a smaller revision appear.
 """
 
 from __future__ import annotations
