@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .common import (
     IPAddress,
     Name,
     Port,
-    PortName,
     Protocol,
     StrictModel,
     check_no_duplicates,
@@ -43,8 +42,15 @@ class Endpoint(StrictModel):
     zone: str | None = Field(default=None, max_length=63)
 
 
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
 class EndpointPort(StrictModel):
-    name: PortName | None = None
+    # Kubernetes' controller writes "" for a service's single unnamed port.
+    name: Annotated[Name | None, BeforeValidator(_empty_is_none)] = Field(
+        default=None, description='the service port\'s name ("" is no name)'
+    )
     port: Port
     protocol: Protocol = "TCP"
 

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 from .common import (
     IPAddress,
     Labels,
+    Name,
     Port,
     PortName,
     Protocol,
@@ -34,7 +35,8 @@ ClusterIP = Annotated[str, AfterValidator(_check_cluster_ip)]
 
 
 class ServicePort(StrictModel):
-    name: PortName | None = Field(default=None, description="required when there are 2+ ports")
+    # A DNS-1123 label, as in Kubernetes (only target ports are IANA service names).
+    name: Name | None = Field(default=None, description="required when there are 2+ ports")
     protocol: Protocol = "TCP"
     port: Port
     targetPort: Port | PortName | None = Field(
