@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from .errors import ApiError, FieldError
 from .resources.common import API_VERSION, StrictModel
 from .resources.intent import IntentObject
+from .resources.locations import first_per_location
 from .resources.registry import KindInfo
 from .store.models import StoredObject
 
@@ -63,15 +64,11 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 def validation_problem(exc: ValidationError, prefix: tuple[str, ...] = ()) -> ApiError:
     errors = [
-        FieldError(field_path(prefix + tuple(err["loc"])), _message(err)) for err in exc.errors()
+        FieldError(field_path(prefix + loc), message)
+        for loc, message in first_per_location(exc.errors())
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
     return ApiError(422, "Invalid", detail, errors=errors)
-
-
-def _message(err: Any) -> str:
-    message = str(err["msg"])
-    return message.removeprefix("Value error, ")
 
 
 def validate_spec(info: KindInfo, raw: Any) -> StrictModel:

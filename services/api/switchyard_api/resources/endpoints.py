@@ -15,6 +15,7 @@ from .common import (
     check_no_duplicates,
     ip_family,
 )
+from .locations import at
 
 
 class EndpointConditions(StrictModel):
@@ -77,11 +78,11 @@ class EndpointsSpec(StrictModel):
             families = [ip_family(a) for a in endpoint.addresses]
             where = f"endpoints[{index}].addresses"
             if want is not None and any(f != want for f in families):
-                raise ValueError(f"{where}: addressType {self.addressType} needs IPv{want}")
+                raise at(where, f"addressType {self.addressType} needs IPv{want}")
             if len(set(families)) != len(families):
-                raise ValueError(f"{where}: at most one address per IP family")
+                raise at(where, "at most one address per IP family")
             for address in endpoint.addresses:
                 if address in seen:
-                    raise ValueError(f"{where}: address {address} is listed twice")
+                    raise at(where, f"address {address} is listed twice")
                 seen.add(address)
         return self

@@ -11,7 +11,7 @@ from .common import (
     Labels,
     Name,
     Port,
-    PortName,
+    PortOrName,
     Protocol,
     StrictModel,
     check_distinct_families,
@@ -19,6 +19,7 @@ from .common import (
     check_no_duplicates,
 )
 from .compat import ignored
+from .locations import at
 
 TrafficPolicy = Literal["Cluster", "Local"]
 IPFamily = Literal["IPv4", "IPv6"]
@@ -39,7 +40,7 @@ class ServicePort(StrictModel):
     name: Name | None = Field(default=None, description="required when there are 2+ ports")
     protocol: Protocol = "TCP"
     port: Port
-    targetPort: Port | PortName | None = Field(
+    targetPort: PortOrName | None = Field(
         default=None, description="number, or a named container port (default: port)"
     )
     nodePort: Port | None = Field(
@@ -142,18 +143,17 @@ class ServiceSpec(StrictModel):
     @model_validator(mode="after")
     def _fields_fit_type(self) -> ServiceSpec:
         if self.type == "ClusterIP" and any(p.nodePort for p in self.ports):
-            raise ValueError("ports[].nodePort: only NodePort and LoadBalancer services have one")
+            index = next(i for i, p in enumerate(self.ports) if p.nodePort)
+            raise at(f"ports[{index}].nodePort", "only NodePort and LoadBalancer services have one")
         if self.type != "LoadBalancer" and self.loadBalancerIPs:
-            raise ValueError("loadBalancerIPs: only LoadBalancer services have them")
+            raise at("loadBalancerIPs", "only LoadBalancer services have them")
         if self.sessionAffinityConfig is not None and self.sessionAffinity != "ClientIP":
-            raise ValueError("sessionAffinityConfig: only with sessionAffinity ClientIP")
+            raise at("sessionAffinityConfig", "only with sessionAffinity ClientIP")
         if self.type == "ClusterIP" and self.externalTrafficPolicy != "Cluster":
-            raise ValueError(
-                "externalTrafficPolicy: Local needs a NodePort or LoadBalancer service"
-            )
+            raise at("externalTrafficPolicy", "Local needs a NodePort or LoadBalancer service")
         if self.loadBalancerIP is not None:
             if self.type != "LoadBalancer":
-                raise ValueError("loadBalancerIP: only LoadBalancer services have one")
+                raise at("loadBalancerIP", "only LoadBalancer services have one")
             if self.loadBalancerIP not in self.loadBalancerIPs:
                 self.loadBalancerIPs.insert(0, self.loadBalancerIP)
             self.loadBalancerIP = None
