@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,16 @@ from .resources.service import ServiceSpec
 from .store.models import StoredObject
 from .store.store import IntentStore
 from .store.transaction import WriteTransaction
+
+# Called inside the write transaction with the written row and the write's revision, to build
+# the response: if that fails, the transaction is rolled back, so no write commits and then
+# answers 5xx.
+BeforeCommit = Callable[[StoredObject, int], None]
+
+
+def _nothing(row: StoredObject, revision: int) -> None:
+    pass
+
 
 # Set on every namespace, as Kubernetes does: namespaceSelectors can select by name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -54,13 +65,21 @@ class IntentWriter:
         self.store = store
         self.node_port_range = node_port_range
 
-    def create(self, info: KindInfo, namespace: str, document: dict[str, Any]) -> StoredObject:
+    def create(
+        self,
+        info: KindInfo,
+        namespace: str,
+        document: dict[str, Any],
+        before_commit: BeforeCommit = _nothing,
+    ) -> StoredObject:
         """POST: the name comes from the document; 409 if it exists."""
         name = self._name_of(document)
         with self.store.write() as tx:
             if tx.exists(info.kind, namespace, name):
                 raise already_exists(_describe(info, namespace, name))
-            return self._store(tx, info, namespace, name, document, None)
+            row = self._store(tx, info, namespace, name, document, None)
+            before_commit(row, row.resource_version)
+            return row
 
     def replace(
         self,
@@ -69,6 +88,7 @@ class IntentWriter:
         name: str,
         document: dict[str, Any],
         pre: Preconditions,
+        before_commit: BeforeCommit = _nothing,
     ) -> tuple[StoredObject, bool]:
         """PUT: create or replace; returns (row, created)."""
         with self.store.write() as tx:
@@ -76,7 +96,9 @@ class IntentWriter:
             _check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, document)
             created = row is None
-            return self._store(tx, info, namespace, name, document, row), created
+            row = self._store(tx, info, namespace, name, document, row)
+            before_commit(row, row.resource_version)
+            return row, created
 
     def patch(
         self,
@@ -85,6 +107,7 @@ class IntentWriter:
         name: str,
         patch: dict[str, Any],
         pre: Preconditions,
+        before_commit: BeforeCommit = _nothing,
     ) -> StoredObject:
         """PATCH: RFC 7396 merge patch onto the stored document."""
         with self.store.write() as tx:
@@ -96,10 +119,17 @@ class IntentWriter:
             merged = merge_patch(stored_document(info, row), patch)
             if not isinstance(merged, dict):
                 raise bad_request("a merge patch of an object must be a JSON object")
-            return self._store(tx, info, namespace, name, merged, row)
+            row = self._store(tx, info, namespace, name, merged, row)
+            before_commit(row, row.resource_version)
+            return row
 
     def delete(
-        self, info: KindInfo, namespace: str, name: str, pre: Preconditions
+        self,
+        info: KindInfo,
+        namespace: str,
+        name: str,
+        pre: Preconditions,
+        before_commit: BeforeCommit = _nothing,
     ) -> tuple[StoredObject, int]:
         """DELETE; returns the deleted row and the revision of the deletion."""
         with self.store.write() as tx:
@@ -109,6 +139,7 @@ class IntentWriter:
             _check_preconditions(info, namespace, name, row, pre)
             semantics.cascade_delete(tx, row)
             revision = tx.delete(row)
+            before_commit(row, revision)
             return row, revision
 
     def bulk_put(self, items: list[tuple[KindInfo, str, dict[str, Any]]]) -> int:

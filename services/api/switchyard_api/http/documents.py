@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn
+from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn, SafeStr
 from ..resources.object_status import ObjectStatus
 from ..resources.registry import KindInfo
 
@@ -12,10 +12,10 @@ from ..resources.registry import KindInfo
 class DocumentModels:
     def __init__(self, info: KindInfo) -> None:
         base: type[BaseModel] = info.spec_model if info.flat else BaseModel
-        config = ConfigDict(extra="forbid")
+        config = ConfigDict(extra="forbid", strict=True)
         common: dict[str, Any] = {
-            "apiVersion": (str, Field(default=API_VERSION, examples=[API_VERSION])),
-            "kind": (str, Field(default=info.kind, examples=[info.kind])),
+            "apiVersion": (SafeStr, Field(default=API_VERSION, examples=[API_VERSION])),
+            "kind": (SafeStr, Field(default=info.kind, examples=[info.kind])),
         }
         spec_field: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, ...)}
         # Node reports its own status; every other kind carries its convergence status.

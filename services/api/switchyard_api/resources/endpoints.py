@@ -7,11 +7,14 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .common import (
+    MAX_LIST_ITEMS,
+    MAX_PORTS,
     IPAddress,
     Name,
     Port,
     PortName,
     Protocol,
+    SafeStr,
     StrictModel,
     check_no_duplicates,
     ip_family,
@@ -40,7 +43,7 @@ class Endpoint(StrictModel):
     conditions: EndpointConditions = Field(default_factory=EndpointConditions)
     nodeName: Name | None = None
     targetRef: ObjectReference | None = None
-    zone: str | None = Field(default=None, max_length=63)
+    zone: SafeStr | None = Field(default=None, max_length=63)
 
 
 class EndpointPort(StrictModel):
@@ -54,8 +57,9 @@ class EndpointsSpec(StrictModel):
     address per family, so that one object serves a dual-stack service."""
 
     addressType: Literal["IPv4", "IPv6", "DualStack"] = "IPv4"
-    endpoints: list[Endpoint] = Field(default_factory=list)
-    ports: list[EndpointPort] = Field(default_factory=list)
+    # Kubernetes' EndpointSlice limits: 1,000 endpoints and 100 ports.
+    endpoints: list[Endpoint] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    ports: list[EndpointPort] = Field(default_factory=list, max_length=MAX_PORTS)
 
     @field_validator("ports")
     @classmethod

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .common import (
+    MAX_PORTS,
     IPAddress,
     Port,
     PortName,
@@ -44,7 +45,7 @@ class ServiceSpec(StrictModel):
     clusterIPs: list[IPAddress] = Field(
         min_length=1, max_length=2, description="one per IP family (dual-stack: two)"
     )
-    ports: list[ServicePort] = Field(min_length=1)
+    ports: list[ServicePort] = Field(min_length=1, max_length=MAX_PORTS)
     externalIPs: list[IPAddress] = Field(default_factory=list)
     loadBalancerIPs: list[IPAddress] = Field(
         default_factory=list, description="LoadBalancer only: addresses announced over BGP"

@@ -7,12 +7,27 @@ import os
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
+
+# Errors that mean "the database cannot be reached or cannot serve now", not "this request is
+# wrong": the connection failed or broke, the pool is exhausted, a lock or statement timed out.
+# Retrying later can succeed; the API answers 503 with Retry-After.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+# A connection attempt to an unreachable server gives up after this long (libpq waits forever
+# by default), so that requests during an outage answer 503 promptly.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def normalize_url(url: str) -> str:
@@ -30,10 +45,24 @@ def is_postgres(engine: Engine) -> bool:
 def create_store_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         _serialize_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    connect_args = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    # hide_parameters: a failed statement's log line must not carry its values (passwords).
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args=connect_args,
+        hide_parameters=True,
+    )
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -12,6 +13,7 @@ from .db import is_postgres
 from .models import ChangeLogEntry, RevisionCounter, StoredObject, StoreMeta
 from .transaction import Change, WriteTransaction
 
+log = logging.getLogger("switchyard.store")
 COMPACTED_KEY = "compacted_revision"
 # Compact the change log every this many revisions (cheap: one indexed delete).
 COMPACT_EVERY = 256
@@ -37,11 +39,23 @@ class IntentStore:
             yield tx
             tx.notify()
         if tx.changes:
-            last = tx.changes[-1].revision
-            if last // COMPACT_EVERY != (last - len(tx.changes)) // COMPACT_EVERY:
+            self._after_commit(tx.changes)
+
+    def _after_commit(self, changes: list[Change]) -> None:
+        """Housekeeping after a commit must not turn a committed write into an error answer:
+        a failure here is logged and retried by the next write (compaction) or covered by the
+        readers' polling (wake-ups)."""
+        last = changes[-1].revision
+        try:
+            if last // COMPACT_EVERY != (last - len(changes)) // COMPACT_EVERY:
                 self.compact()
-            for callback in self.on_commit:
-                callback(tx.changes)
+        except Exception:
+            log.exception("change-log compaction after revision %d failed", last)
+        for callback in self.on_commit:
+            try:
+                callback(changes)
+            except Exception:
+                log.exception("after-commit callback failed at revision %d", last)
 
     def current_revision(self) -> int:
         with self.read() as session:
