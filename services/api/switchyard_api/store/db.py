@@ -28,6 +28,16 @@ UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
 # A connection attempt to an unreachable server gives up after this long (libpq waits forever
 # by default), so that requests during an outage answer 503 promptly.
 CONNECT_TIMEOUT_SECONDS = 5
+# A server that vanished without closing the connection (a cut network) is noticed within
+# ~30 s instead of blocking a worker thread forever: TCP keepalives, and a bound on how long
+# sent data may stay unacknowledged.
+DEAD_PEER_DETECTION = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
 
 
 def normalize_url(url: str) -> str:
@@ -52,7 +62,9 @@ def create_store_engine(url: str) -> Engine:
         )
         _serialize_sqlite_writers(engine)
         return engine
-    connect_args = {} if "connect_timeout" in url else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    connect_args: dict[str, Any] = dict(DEAD_PEER_DETECTION)
+    if "connect_timeout" not in url:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     # hide_parameters: a failed statement's log line must not carry its values (passwords).
     return create_engine(
         url,
