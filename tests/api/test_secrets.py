@@ -78,6 +78,7 @@ def test_no_rest_response_or_log_line_carries_a_bgp_password(
     try:
         with LiveServer(fresh_postgres_url) as server:
             client = server.client()
+            client.timeout = httpx.Timeout(60)  # the suite runs on a loaded 2-core machine
             token = _seed(client)
             # A dataplane that quotes the configuration it refused, password included.
             driver = recording_driver()

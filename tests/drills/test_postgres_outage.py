@@ -100,7 +100,11 @@ def test_postgres_unreachable_for_10_seconds(
                         for n in NODES
                     )
 
-                wait_for(converged, timeout=30, what="agents converge after the outage")
+                try:
+                    wait_for(converged, timeout=60, what="agents converge after the outage")
+                except AssertionError:
+                    status = client.get("/v1/status").json()
+                    raise AssertionError(f"not converged at {revision}: {status}") from None
         finally:
             api.stop()
 
