@@ -43,7 +43,7 @@ class IntentStore:
 
     def _after_commit(self, changes: list[Change]) -> None:
         """Housekeeping after a commit must not turn a committed write into an error answer:
-        a failure here is logged and retried by the next write (compaction) or covered by the
+        a failure here is logged and retried at the next compaction point, or covered by the
         readers' polling (wake-ups)."""
         last = changes[-1].revision
         try:
