@@ -16,6 +16,7 @@ from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .distribution.runtime import start_distribution
 from .http import crud, events, health, pod_status, status, tokens
+from .http.headers import SecurityHeaders
 from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+            await asyncio.to_thread(store.close)  # the group-commit writer finishes its batch
             engine.dispose()
 
     app = FastAPI(
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: also on 413s and 503s
     app.include_router(health.router)
     for info in ALL_KINDS:
         app.include_router(crud.kind_router(info))
@@ -117,8 +120,18 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
         _validation_errors_are_problems(schema)
+        _outages_are_documented(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _outages_are_documented(schema: dict[str, Any]) -> None:
+    """Every /v1 operation answers 503 while the database is unreachable."""
+    unavailable = problem_responses(503)[503]
+    for path, methods in schema.get("paths", {}).items():
+        if path.startswith("/v1/"):
+            for operation in methods.values():
+                operation.setdefault("responses", {}).setdefault("503", unavailable)
 
 
 def _validation_errors_are_problems(schema: dict[str, Any]) -> None:

@@ -18,7 +18,8 @@ from .resources.pod_status import PodStatusDocument
 from .resources.registry import POD
 from .store.models import StoredObject
 from .store.store import IntentStore
-from .writes import Preconditions, check_preconditions, merge_patch
+from .store.transaction import WriteTransaction
+from .writes import BeforeCommit, Preconditions, check_preconditions, merge_patch
 
 
 def replace_status(
@@ -30,10 +31,11 @@ def replace_status(
     *,
     node: str | None,
     warnings: list[str],
+    before_commit: BeforeCommit,
 ) -> StoredObject:
     """PUT: `document` is a Pod whose status is taken. `node` (for a node token) must be the
     pod's own node."""
-    return _write(store, namespace, name, lambda _row: document, pre, node, warnings)
+    return _write(store, namespace, name, lambda _row: document, pre, node, warnings, before_commit)
 
 
 def patch_status(
@@ -45,6 +47,7 @@ def patch_status(
     *,
     node: str | None,
     warnings: list[str],
+    before_commit: BeforeCommit,
 ) -> StoredObject:
     """PATCH: an RFC 7396 merge patch onto {"status": <stored status>}."""
 
@@ -55,7 +58,7 @@ def patch_status(
         result.setdefault("status", {})
         return result
 
-    return _write(store, namespace, name, merged, pre, node, warnings)
+    return _write(store, namespace, name, merged, pre, node, warnings, before_commit)
 
 
 def _write(
@@ -66,9 +69,9 @@ def _write(
     pre: Preconditions,
     node: str | None,
     warnings: list[str],
+    before_commit: BeforeCommit,
 ) -> StoredObject:
-    with store.write() as tx:
-        tx.begin_write()
+    def write(tx: WriteTransaction) -> StoredObject:
         row = tx.get(POD.kind, namespace, name)
         if row is None:
             raise not_found(f"Pod {namespace}/{name}")
@@ -95,6 +98,7 @@ def _write(
         warnings.extend(strip_ignored(parsed.status, "status"))
         status = parsed.status.model_dump(mode="json", exclude_defaults=True)
         if status == (row.status or {}):
+            before_commit(row, row.resource_version)
             return row  # a no-op: no revision
         written = tx.put(
             POD.kind,
@@ -106,4 +110,7 @@ def _write(
             status=status,
         )
         endpoint_controller.sync_after_write(tx, POD.kind, namespace, name)
+        before_commit(written, written.resource_version)
         return written
+
+    return store.run(write)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,16 @@ from .resources.service import ServiceSpec
 from .store.models import StoredObject
 from .store.store import IntentStore
 from .store.transaction import WriteTransaction
+
+# Called inside the write transaction with the written row and the write's revision, to build
+# the response: if that fails, the transaction is rolled back, so no write commits and then
+# answers 5xx.
+BeforeCommit = Callable[[StoredObject, int], None]
+
+
+def _nothing(row: StoredObject, revision: int) -> None:
+    pass
+
 
 # Set on every namespace, as Kubernetes does: namespaceSelectors can select by name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -72,14 +83,19 @@ class IntentWriter:
         namespace: str,
         document: dict[str, Any],
         warnings: list[str] | None = None,
+        before_commit: BeforeCommit = _nothing,
     ) -> StoredObject:
         """POST: the name comes from the document; 409 if it exists."""
         name = self._name_of(document)
-        with self.store.write() as tx:
-            tx.begin_write()
+
+        def write(tx: WriteTransaction) -> StoredObject:
             if tx.exists(info.kind, namespace, name):
                 raise already_exists(_describe(info, namespace, name))
-            return self._store(tx, info, namespace, name, document, None, warnings)
+            row = self._store(tx, info, namespace, name, document, None, warnings)
+            before_commit(row, row.resource_version)
+            return row
+
+        return self.store.run(write)
 
     def replace(
         self,
@@ -89,15 +105,20 @@ class IntentWriter:
         document: dict[str, Any],
         pre: Preconditions,
         warnings: list[str] | None = None,
+        before_commit: BeforeCommit = _nothing,
     ) -> tuple[StoredObject, bool]:
         """PUT: create or replace; returns (row, created)."""
-        with self.store.write() as tx:
-            tx.begin_write()
+
+        def write(tx: WriteTransaction) -> tuple[StoredObject, bool]:
             row = tx.get(info.kind, namespace, name)
             check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, document)
             created = row is None
-            return self._store(tx, info, namespace, name, document, row, warnings), created
+            row = self._store(tx, info, namespace, name, document, row, warnings)
+            before_commit(row, row.resource_version)
+            return row, created
+
+        return self.store.run(write)
 
     def patch(
         self,
@@ -107,10 +128,11 @@ class IntentWriter:
         patch: dict[str, Any],
         pre: Preconditions,
         warnings: list[str] | None = None,
+        before_commit: BeforeCommit = _nothing,
     ) -> StoredObject:
         """PATCH: RFC 7396 merge patch onto the stored document."""
-        with self.store.write() as tx:
-            tx.begin_write()
+
+        def write(tx: WriteTransaction) -> StoredObject:
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
@@ -119,14 +141,23 @@ class IntentWriter:
             merged = merge_patch(stored_document(info, row), patch)
             if not isinstance(merged, dict):
                 raise bad_request("a merge patch of an object must be a JSON object")
-            return self._store(tx, info, namespace, name, merged, row, warnings)
+            row = self._store(tx, info, namespace, name, merged, row, warnings)
+            before_commit(row, row.resource_version)
+            return row
+
+        return self.store.run(write)
 
     def delete(
-        self, info: KindInfo, namespace: str, name: str, pre: Preconditions
+        self,
+        info: KindInfo,
+        namespace: str,
+        name: str,
+        pre: Preconditions,
+        before_commit: BeforeCommit = _nothing,
     ) -> tuple[StoredObject, int]:
         """DELETE; returns the deleted row and the revision of the deletion."""
-        with self.store.write() as tx:
-            tx.begin_write()
+
+        def write(tx: WriteTransaction) -> tuple[StoredObject, int]:
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
@@ -136,7 +167,10 @@ class IntentWriter:
             semantics.cascade_delete(tx, row)
             revision = tx.delete(row)
             endpoint_controller.sync_after_write(tx, info.kind, namespace, name)
+            before_commit(row, revision)
             return row, revision
+
+        return self.store.run(write)
 
     def bulk_put(self, items: list[tuple[KindInfo, str, dict[str, Any]]]) -> int:
         """Create or replace many objects in ONE transaction (all or nothing), e.g. to import

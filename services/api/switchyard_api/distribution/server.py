@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from switchyard.v1 import distribution_pb2 as dpb
@@ -25,6 +26,8 @@ log = logging.getLogger("switchyard.distribution")
 SERVICE = "switchyard.v1.Distribution"
 HELLO_TIMEOUT = 10.0
 MAX_MESSAGE = 64 * 1024 * 1024
+# Why a stream ends when an agent's bytes are not an AgentMessage (INVALID_ARGUMENT).
+MALFORMED = "malformed AgentMessage: not a valid protobuf encoding"
 
 
 def _serialize(message: bytes | dpb.ControllerMessage) -> bytes:
@@ -57,6 +60,8 @@ class DistributionService:
             first = await asyncio.wait_for(anext(requests), HELLO_TIMEOUT)
         except (TimeoutError, StopAsyncIteration):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected Hello first")
+        except DecodeError:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, MALFORMED)
         if first.WhichOneof("message") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected Hello first")
         hello = first.hello
@@ -83,6 +88,8 @@ class DistributionService:
         try:
             async for message in self._write(session):
                 yield message
+            if session.goodbye == (dpb.Goodbye.REASON_PROTOCOL_ERROR, MALFORMED):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, MALFORMED)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -93,7 +100,7 @@ class DistributionService:
 
     async def _read(self, requests: AsyncIterator[dpb.AgentMessage], session: AgentSession) -> None:
         status = self.hub.status
-        with contextlib.suppress(grpc.aio.AioRpcError, asyncio.CancelledError):
+        try:
             async for message in requests:
                 kind = message.WhichOneof("message")
                 if kind == "ack":
@@ -110,6 +117,11 @@ class DistributionService:
                     )
                 else:
                     session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, f"unexpected {kind}")
+        except DecodeError:
+            session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, MALFORMED)
+            return
+        except (grpc.aio.AioRpcError, asyncio.CancelledError):
+            pass
         session.close(dpb.Goodbye.REASON_UNSPECIFIED, "the agent closed its stream")
 
     async def _write(self, session: AgentSession) -> AsyncIterator[bytes | dpb.ControllerMessage]:

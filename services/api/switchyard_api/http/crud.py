@@ -8,20 +8,21 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from ..auth import require
 from ..distribution.object_status import ObjectStatusView, attribute
 from ..errors import invalid, not_found
+from ..redaction import known_secrets, scrub_json
 from ..representation import to_document
-from ..resources.common import API_VERSION, LabelSelector
-from ..resources.compat import warning_header
+from ..resources.common import API_VERSION, LabelSelector, SafeStr
 from ..resources.registry import KindInfo
 from ..resources.selector_syntax import parse_label_selector
 from ..store.models import StoredObject
 from ..writes import IntentWriter
 from .documents import DocumentModels
 from .preconditions import etag, parse_preconditions
+from .prepared import PreparedObject
 from .problems import problem_responses
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -46,23 +47,21 @@ def plural_id(kind: str) -> str:
 
 
 def object_response(
-    info: KindInfo,
-    row: StoredObject,
-    status: int = 200,
-    view: ObjectStatusView | None = None,
-    ignored: list[str] | None = None,
+    info: KindInfo, row: StoredObject, view: ObjectStatusView, secrets: list[str]
 ) -> JSONResponse:
-    headers = {"ETag": etag(row.resource_version)}
-    warning = warning_header(ignored or [])
-    if warning is not None:
-        headers["Warning"] = warning
-    return JSONResponse(document_of(info, row, view), status_code=status, headers=headers)
+    return JSONResponse(
+        document_of(info, row, view, secrets), headers={"ETag": etag(row.resource_version)}
+    )
 
 
-def document_of(info: KindInfo, row: StoredObject, view: ObjectStatusView | None) -> dict[str, Any]:
+def document_of(
+    info: KindInfo, row: StoredObject, view: ObjectStatusView | None, secrets: list[str]
+) -> dict[str, Any]:
     document = to_document(info, row)
     if view is not None and info.status_model is None:
         document["status"] = {**view.status_of(row), **document.get("status", {})}
+    if "status" in document:  # agents' error messages may quote a secret
+        document["status"] = scrub_json(document["status"], secrets)
     return document
 
 
@@ -134,6 +133,7 @@ def list_objects(
             break
         after = (rows[-1].namespace, rows[-1].name)
     view = status_view(request) if items and info.status_model is None else None
+    secrets = known_secrets(store) if items else []
     metadata: dict[str, Any] = {"resourceVersion": str(revision)}
     if more:
         metadata["continue"] = encode_cursor(items[-1].namespace, items[-1].name)
@@ -141,7 +141,7 @@ def list_objects(
         "apiVersion": API_VERSION,
         "kind": f"{info.kind}List",
         "metadata": metadata,
-        "items": [document_of(info, row, view) for row in items],
+        "items": [document_of(info, row, view, secrets) for row in items],
     }
 
 
@@ -205,11 +205,12 @@ def _collection_routes(
         request: Request,
         namespace: Scope,
         labelSelector: Annotated[
-            str | None, Query(description="Kubernetes label selector, e.g. app=web,tier!=db")
+            SafeStr | None,
+            Query(description="Kubernetes label selector, e.g. app=web,tier!=db"),
         ] = None,
         limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
         continue_: Annotated[
-            str | None, Query(alias="continue", description="cursor from a previous page")
+            SafeStr | None, Query(alias="continue", description="cursor from a previous page")
         ] = None,
     ) -> JSONResponse:
         scope = namespace if info.namespaced else None
@@ -228,11 +229,11 @@ def _collection_routes(
         request: Request,
         namespace: Scope,
         body: models.input,  # type: ignore[name-defined]
-    ) -> JSONResponse:
+    ) -> Response:
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        ignored: list[str] = []
-        row = _writer(request).create(info, namespace, document, ignored)
-        return object_response(info, row, 201, ignored=ignored)
+        prepared = PreparedObject(info)
+        _writer(request).create(info, namespace, document, prepared.ignored, prepared)
+        return prepared.response(201)
 
 
 def _item_routes(
@@ -252,7 +253,8 @@ def _item_routes(
         row = request.app.state.store.get(info.kind, namespace, name)
         if row is None:
             raise not_found(f"{one} {namespace + '/' if namespace else ''}{name}")
-        return object_response(info, row, view=status_view(request))
+        store = request.app.state.store
+        return object_response(info, row, status_view(request), known_secrets(store))
 
     @router.put(
         path,
@@ -272,12 +274,14 @@ def _item_routes(
         body: models.input,  # type: ignore[name-defined]
         if_match: IfMatch = None,
         if_none_match: IfNoneMatch = None,
-    ) -> JSONResponse:
+    ) -> Response:
         pre = parse_preconditions(if_match, if_none_match)
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        ignored: list[str] = []
-        row, created = _writer(request).replace(info, namespace, name, document, pre, ignored)
-        return object_response(info, row, 201 if created else 200, ignored=ignored)
+        prepared = PreparedObject(info)
+        _, created = _writer(request).replace(
+            info, namespace, name, document, pre, prepared.ignored, prepared
+        )
+        return prepared.response(201 if created else 200)
 
     @router.patch(
         path,
@@ -293,11 +297,11 @@ def _item_routes(
         name: NamePath,
         patch: PatchBody,
         if_match: IfMatch = None,
-    ) -> JSONResponse:
+    ) -> Response:
         pre = parse_preconditions(if_match, None)
-        ignored: list[str] = []
-        row = _writer(request).patch(info, namespace, name, patch, pre, ignored)
-        return object_response(info, row, ignored=ignored)
+        prepared = PreparedObject(info)
+        _writer(request).patch(info, namespace, name, patch, pre, prepared.ignored, prepared)
+        return prepared.response()
 
     @router.delete(
         path,
@@ -312,9 +316,8 @@ def _item_routes(
         namespace: Scope,
         name: NamePath,
         if_match: IfMatch = None,
-    ) -> JSONResponse:
+    ) -> Response:
         pre = parse_preconditions(if_match, None)
-        row, revision = _writer(request).delete(info, namespace, name, pre)
-        document = to_document(info, row)
-        document["metadata"]["resourceVersion"] = str(revision)
-        return JSONResponse(document, headers={"ETag": etag(revision)})
+        prepared = PreparedObject(info)
+        _writer(request).delete(info, namespace, name, pre, prepared)
+        return prepared.response()

@@ -4,17 +4,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn
+from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn, SafeStr
 from ..resources.registry import KindInfo
 
 
 class DocumentModels:
     def __init__(self, info: KindInfo) -> None:
         base: type[BaseModel] = info.spec_model if info.flat else BaseModel
-        config = ConfigDict(extra="forbid")
+        config = ConfigDict(extra="forbid", strict=True)
         common: dict[str, Any] = {
-            "apiVersion": (str, Field(default=API_VERSION, examples=[API_VERSION])),
-            "kind": (str, Field(default=info.kind, examples=[info.kind])),
+            "apiVersion": (SafeStr, Field(default=API_VERSION, examples=[API_VERSION])),
+            "kind": (SafeStr, Field(default=info.kind, examples=[info.kind])),
         }
         # `spec` may be left out where every field of it is optional (a Namespace).
         optional = all(not f.is_required() for f in info.spec_model.model_fields.values())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from .. import pod_status
@@ -14,9 +14,10 @@ from ..auth import ROLE_RANK, TokenStore, bearer
 from ..errors import ApiError
 from ..resources.pod_status import PodStatusDocument
 from ..resources.registry import POD
-from .crud import IfMatch, NamePath, NamespacePath, PatchBody, object_response
+from .crud import IfMatch, NamePath, NamespacePath, PatchBody
 from .documents import DocumentModels
 from .preconditions import parse_preconditions
+from .prepared import PreparedObject
 from .problems import problem_responses
 
 router = APIRouter(tags=["Pod"])
@@ -59,14 +60,21 @@ def replace_status(
     body: PodStatusDocument,
     node: Node,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> Response:
     pre = parse_preconditions(if_match, None)
     document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    ignored: list[str] = []
-    row = pod_status.replace_status(
-        request.app.state.store, namespace, name, document, pre, node=node, warnings=ignored
+    prepared = PreparedObject(POD)
+    pod_status.replace_status(
+        request.app.state.store,
+        namespace,
+        name,
+        document,
+        pre,
+        node=node,
+        warnings=prepared.ignored,
+        before_commit=prepared,
     )
-    return object_response(POD, row, ignored=ignored)
+    return prepared.response()
 
 
 @router.patch(
@@ -83,11 +91,18 @@ def patch_status(
     patch: PatchBody,
     node: Node,
     if_match: IfMatch = None,
-) -> JSONResponse:
+) -> Response:
     pre = parse_preconditions(if_match, None)
-    ignored: list[str] = []
+    prepared = PreparedObject(POD)
     body: dict[str, Any] = patch
-    row = pod_status.patch_status(
-        request.app.state.store, namespace, name, body, pre, node=node, warnings=ignored
+    pod_status.patch_status(
+        request.app.state.store,
+        namespace,
+        name,
+        body,
+        pre,
+        node=node,
+        warnings=prepared.ignored,
+        before_commit=prepared,
     )
-    return object_response(POD, row, ignored=ignored)
+    return prepared.response()

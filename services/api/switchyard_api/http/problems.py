@@ -14,8 +14,10 @@ from starlette.responses import JSONResponse
 from ..errors import ApiError, FieldError
 from ..representation import field_path
 from ..resources.locations import first_per_location
+from ..store.db import UNAVAILABLE_ERRORS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 2  # told to clients while the database is unavailable
 log = logging.getLogger("switchyard.api")
 
 
@@ -60,6 +62,7 @@ _DESCRIPTIONS = {
     410: "The requested revision is older than the retained change log",
     412: "If-Match / If-None-Match / metadata.resourceVersion precondition failed",
     413: "Request body too large",
+    503: "The database is unavailable (Retry-After says when to retry)",
     422: "Validation failed; `errors` names each field",
 }
 
@@ -96,7 +99,21 @@ def problem_response(
     if errors:
         body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
     body.update(extra or {})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return JSONResponse(
+        _encodable(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
+
+
+def _encodable(value: Any) -> Any:
+    """An error may quote what the client sent (a field name, a version); a lone surrogate in
+    it must not turn the answer into a 500, so it is shown escaped."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -133,6 +150,24 @@ def install_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             headers=dict(exc.headers or {}),
         )
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # Logged without the traceback: an outage makes one such line per request.
+        log.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            exc.__class__.__name__,
+        )
+        return problem_response(
+            503,
+            "the database is unavailable; retry later",
+            instance=request.url.path,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    for error in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

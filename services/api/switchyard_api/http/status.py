@@ -1,7 +1,6 @@
 """Convergence over REST: the global revision, each node's applied revision and errors, and
 the compiled configuration of a node."""
 
-import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -10,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..auth import require
 from ..errors import ApiError, not_found
+from ..redaction import known_secrets, redacted_object, scrub, scrub_json
 from ..resources.node import NodeStatus
 from ..resources.registry import NODE
 from ..store.models import StoredObject
@@ -59,9 +59,11 @@ async def read_status(request: Request) -> ClusterStatus:
     store = request.app.state.store
     revision: int = await run_in_threadpool(store.current_revision)
     rows: list[StoredObject] = await run_in_threadpool(store.list_all, NODE.kind)
+    secrets = await run_in_threadpool(known_secrets, store)
     nodes = []
     for row in rows:
-        state = NodeStatus.model_validate(row.status or {})
+        # Agents' error messages may quote a secret.
+        state = NodeStatus.model_validate(scrub_json(row.status or {}, secrets))
         applied = state.appliedRevision
         nodes.append(
             NodeConvergence(
@@ -77,7 +79,8 @@ async def read_status(request: Request) -> ClusterStatus:
         compiled = distribution.hub.state.revision
         found = await distribution.hub.in_worker(distribution.hub.state.errors)
         errors = [
-            CompileErrorStatus(object=str(e.ref), node=e.node, message=e.message) for e in found
+            CompileErrorStatus(object=str(e.ref), node=e.node, message=scrub(e.message, secrets))
+            for e in found
         ]
     return ClusterStatus(
         revision=revision, compiledRevision=compiled, nodes=nodes, compileErrors=errors
@@ -104,8 +107,5 @@ async def read_node_config(
     revision, config, known = await hub.in_worker(snapshot)
     if not known:
         raise not_found(f"Node {name}")
-    objects = {
-        key: {"kind": type(obj).KIND, **dataclasses.asdict(obj)}
-        for key, obj in config.objects.items()
-    }
+    objects = {key: redacted_object(obj) for key, obj in config.objects.items()}
     return NodeConfigDocument(node=name, revision=revision, objects=objects)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import TokenStore, require
 from ..errors import invalid, not_found
+from ..resources.common import SafeStr
 from ..resources.registry import NODE
 from ..store.models import ApiToken
 from .problems import problem_responses
@@ -15,12 +16,12 @@ router = APIRouter(tags=["Tokens"], dependencies=[Depends(require("admin"))])
 
 
 class TokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     role: Literal["reader", "writer", "admin", "node"] = Field(
         description="node: authenticates the agent of `node` over gRPC, nothing over REST"
     )
-    node: str | None = Field(default=None, max_length=253, description="required for role node")
-    description: str = Field(default="", max_length=500)
+    node: SafeStr | None = Field(default=None, max_length=253, description="required for role node")
+    description: SafeStr = Field(default="", max_length=500)
 
 
 class TokenInfo(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .common import ASN, IPAddress, LabelSelector, StrictModel
+from .common import ASN, IPAddress, LabelSelector, SafeStr, StrictModel
 
 Family = Literal["ipv4-unicast", "ipv6-unicast"]
 _BOTH_FAMILIES: list[Family] = ["ipv4-unicast", "ipv6-unicast"]
@@ -18,7 +18,7 @@ class BgpPeerSpec(StrictModel):
     nodeSelector: LabelSelector = Field(
         default_factory=LabelSelector, description="empty: every node"
     )
-    password: Annotated[str, Field(min_length=1, max_length=80)] | None = Field(
+    password: Annotated[SafeStr, Field(min_length=1, max_length=80)] | None = Field(
         default=None, description="TCP MD5 password; write-only, never returned"
     )
     multihopTTL: Annotated[int, Field(ge=0, le=255)] = Field(

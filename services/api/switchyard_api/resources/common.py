@@ -28,6 +28,33 @@ _DNS1123_SUBDOMAIN = re.compile(
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
+# Size limits, modelled on Kubernetes' (docs/operations.md lists them all).
+MAX_LABELS = 256  # labels per object, and expressions per selector
+MAX_SELECTOR_VALUES = 256  # values of one In/NotIn expression
+MAX_ANNOTATIONS = 1024
+MAX_ANNOTATION_CHARS = 256 * 1024  # Kubernetes: 256 KiB of keys and values together
+MAX_LIST_ITEMS = 1000  # endpoints per slice (as Kubernetes), fixed LB backends
+MAX_PORTS = 100  # ports per EndpointSlice (as Kubernetes) or Service
+
+
+def check_safe_text(value: str) -> str:
+    """Text PostgreSQL can store and every response can encode: no NUL, no lone surrogate
+    (Python's JSON parser accepts "\\ud800"; UTF-8 cannot encode it)."""
+    if "\x00" in value:
+        raise ValueError(f"must not contain NUL (U+0000), found at position {value.index(chr(0))}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"must be valid Unicode: lone surrogate U+{ord(value[exc.start]):04X} "
+            f"at position {exc.start}"
+        ) from None
+    return value
+
+
+# Every string of every request model is a SafeStr (or a type built on it).
+SafeStr = Annotated[str, AfterValidator(check_safe_text)]
+
 
 def check_dns1123_label(value: str) -> str:
     if len(value) > 63 or not _DNS1123_LABEL.match(value):
@@ -80,8 +107,8 @@ def check_labels(labels: dict[str, str]) -> dict[str, str]:
 def check_annotations(annotations: dict[str, str]) -> dict[str, str]:
     for key in annotations:
         check_label_key(key)
-    if sum(len(k) + len(v) for k, v in annotations.items()) > 256 * 1024:
-        raise ValueError("annotations may hold at most 256 KiB in total")
+    if sum(len(k) + len(v) for k, v in annotations.items()) > MAX_ANNOTATION_CHARS:
+        raise ValueError(f"annotations may hold at most {MAX_ANNOTATION_CHARS} characters in total")
     return annotations
 
 
@@ -147,7 +174,7 @@ def check_port_or_name(value: object) -> int | str:
             f"{value!r} is a string of digits: neither a port number (send {int(value)} as a "
             "number) nor a port name (which needs a letter)"
         )
-    return check_port_name(value)
+    return check_port_name(check_safe_text(value))
 
 
 PORT_OR_NAME_SCHEMA: dict[str, Any] = {
@@ -163,30 +190,42 @@ PORT_OR_NAME_SCHEMA: dict[str, Any] = {
     "description": "a port number, or a named container port (IANA service name)",
 }
 
-Name = Annotated[str, AfterValidator(check_dns1123_label)]
-IPAddress = Annotated[str, AfterValidator(check_ip)]
-CIDR = Annotated[str, AfterValidator(check_cidr)]
+Name = Annotated[SafeStr, AfterValidator(check_dns1123_label)]
+IPAddress = Annotated[SafeStr, AfterValidator(check_ip)]
+CIDR = Annotated[SafeStr, AfterValidator(check_cidr)]
 Port = Annotated[int, Field(ge=1, le=65535)]
-PortName = Annotated[str, AfterValidator(check_port_name)]
+PortName = Annotated[SafeStr, AfterValidator(check_port_name)]
 PortOrName = Annotated[
     int | str, PlainValidator(check_port_or_name), WithJsonSchema(PORT_OR_NAME_SCHEMA)
 ]
 Protocol = Literal["TCP", "UDP", "SCTP"]
-Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
-Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
+Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
+LabelKey = Annotated[SafeStr, AfterValidator(check_label_key)]
+LabelValue = Annotated[SafeStr, AfterValidator(check_label_value)]
+Labels = Annotated[
+    dict[SafeStr, SafeStr],
+    Field(max_length=MAX_LABELS),
+    AfterValidator(check_labels),
+]
+Annotations = Annotated[
+    dict[SafeStr, SafeStr],
+    Field(max_length=MAX_ANNOTATIONS),
+    AfterValidator(check_annotations),
+]
 ASN = Annotated[int, Field(ge=1, le=4294967295)]
 
 
 class StrictModel(BaseModel):
-    """Unknown fields are errors: a typo in intent must never be silently dropped."""
+    """Unknown fields are errors: a typo in intent must never be silently dropped. No lax
+    coercion either: "80" where a number belongs is an error, not 80."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LabelSelectorRequirement(StrictModel):
-    key: Annotated[str, AfterValidator(check_label_key)]
-    operator: Literal["In", "NotIn", "Exists", "DoesNotExist"]
-    values: list[Annotated[str, AfterValidator(check_label_value)]] = Field(default_factory=list)
+    key: LabelKey
+    operator: Operator
+    values: list[LabelValue] = Field(default_factory=list, max_length=MAX_SELECTOR_VALUES)
 
     @model_validator(mode="after")
     def _values_fit_operator(self) -> LabelSelectorRequirement:
@@ -201,7 +240,9 @@ class LabelSelector(StrictModel):
     """Kubernetes label selector: all of matchLabels and matchExpressions must hold."""
 
     matchLabels: Labels = Field(default_factory=dict)
-    matchExpressions: list[LabelSelectorRequirement] = Field(default_factory=list)
+    matchExpressions: list[LabelSelectorRequirement] = Field(
+        default_factory=list, max_length=MAX_LABELS
+    )
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         for key, value in self.matchLabels.items():
@@ -230,9 +271,9 @@ class ObjectMetaIn(StrictModel):
     namespace: Name | None = None
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
-    uid: str | None = None
-    resourceVersion: str | None = None
-    creationTimestamp: str | None = None
+    uid: SafeStr | None = None
+    resourceVersion: SafeStr | None = None
+    creationTimestamp: SafeStr | None = None
 
 
 class ObjectMeta(StrictModel):

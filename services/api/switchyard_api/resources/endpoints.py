@@ -7,10 +7,13 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .common import (
+    MAX_LIST_ITEMS,
+    MAX_PORTS,
     IPAddress,
     Name,
     Port,
     Protocol,
+    SafeStr,
     StrictModel,
     check_no_duplicates,
     ip_family,
@@ -40,7 +43,7 @@ class Endpoint(StrictModel):
     conditions: EndpointConditions = Field(default_factory=EndpointConditions)
     nodeName: Name | None = None
     targetRef: ObjectReference | None = None
-    zone: str | None = Field(default=None, max_length=63)
+    zone: SafeStr | None = Field(default=None, max_length=63)
 
 
 def _empty_is_none(value: object) -> object:
@@ -61,8 +64,9 @@ class EndpointsSpec(StrictModel):
     address per family, so that one object serves a dual-stack service."""
 
     addressType: Literal["IPv4", "IPv6", "DualStack"] = "IPv4"
-    endpoints: list[Endpoint] = Field(default_factory=list)
-    ports: list[EndpointPort] = Field(default_factory=list)
+    # Kubernetes' EndpointSlice limits: 1,000 endpoints and 100 ports.
+    endpoints: list[Endpoint] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    ports: list[EndpointPort] = Field(default_factory=list, max_length=MAX_PORTS)
 
     @field_validator("ports")
     @classmethod

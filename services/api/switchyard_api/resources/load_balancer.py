@@ -8,9 +8,11 @@ from pydantic import Field, field_validator, model_validator
 
 from .common import (
     CIDR,
+    MAX_LIST_ITEMS,
     IPAddress,
     LabelSelector,
     Name,
+    SafeStr,
     StrictModel,
     check_no_duplicates,
     ip_family,
@@ -34,7 +36,7 @@ class LoadBalancerBackends(StrictModel):
 
     nodeSelector: LabelSelector | None = None
     service: ServiceReference | None = None
-    addresses: list[IPAddress] | None = None
+    addresses: list[IPAddress] | None = Field(default=None, max_length=MAX_LIST_ITEMS)
 
     @field_validator("addresses")
     @classmethod
@@ -60,7 +62,7 @@ def _power_of_two(value: int) -> int:
 
 class Advertisement(StrictModel):
     enabled: bool = True
-    communities: list[Annotated[str, Field(pattern=r"^\d{1,5}:\d{1,5}$")]] = Field(
+    communities: list[Annotated[SafeStr, Field(pattern=r"^\d{1,5}:\d{1,5}$")]] = Field(
         default_factory=list, description="standard communities as ASN:VALUE"
     )
 

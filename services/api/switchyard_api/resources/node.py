@@ -10,6 +10,7 @@ from .common import (
     ASN,
     CIDR,
     IPAddress,
+    SafeStr,
     StrictModel,
     check_distinct_families,
     check_no_duplicates,
@@ -54,7 +55,7 @@ class NodeSpec(StrictModel):
         min_length=1, description="the node's own addresses (IPv4 and/or IPv6)"
     )
     podCIDRs: list[CIDR] = Field(default_factory=list, max_length=2)
-    uplinkInterface: str = Field(
+    uplinkInterface: SafeStr = Field(
         default="", max_length=64, description="VPP interface toward the rest of the cluster"
     )
     bgp: NodeBgp | None = None

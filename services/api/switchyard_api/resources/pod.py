@@ -10,6 +10,7 @@ from .common import (
     Port,
     PortName,
     Protocol,
+    SafeStr,
     StrictModel,
     check_distinct_families,
     check_no_duplicates,
@@ -27,7 +28,7 @@ class PodSpec(StrictModel):
     podIPs: list[IPAddress] = Field(
         default_factory=list, max_length=2, description="at most one per IP family"
     )
-    interface: str = Field(
+    interface: SafeStr = Field(
         default="", max_length=64, description="VPP interface connecting the pod, e.g. memif0/1"
     )
     ports: list[ContainerPort] = Field(default_factory=list)

@@ -6,7 +6,7 @@ import re
 
 from pydantic import ValidationError
 
-from .common import LabelSelector, LabelSelectorRequirement
+from .common import LabelSelector, LabelSelectorRequirement, Operator
 
 _SET = re.compile(r"^(?P<key>[^\s!=(),]+)\s+(?P<op>in|notin)\s*\((?P<values>[^()]*)\)$")
 _EQUALITY = re.compile(r"^(?P<key>[^\s!=(),]+)\s*(?P<op>==|=|!=)\s*(?P<value>[^\s!=(),]*)$")
@@ -52,7 +52,7 @@ def _parse_term(term: str) -> LabelSelectorRequirement:
     try:
         if match := _SET.match(term):
             values = [v.strip() for v in match["values"].split(",")]
-            operator = "In" if match["op"] == "in" else "NotIn"
+            operator: Operator = "In" if match["op"] == "in" else "NotIn"
             return LabelSelectorRequirement(key=match["key"], operator=operator, values=values)
         if match := _EQUALITY.match(term):
             operator = "NotIn" if match["op"] == "!=" else "In"

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .common import (
+    MAX_PORTS,
     IPAddress,
     Labels,
     Name,
@@ -79,7 +80,7 @@ class ServiceSpec(StrictModel):
         default=None,
         description="default SingleStack (RequireDualStack when two clusterIPs are given)",
     )
-    ports: list[ServicePort] = Field(min_length=1)
+    ports: list[ServicePort] = Field(min_length=1, max_length=MAX_PORTS)
     externalIPs: list[IPAddress] = Field(default_factory=list)
     loadBalancerIPs: list[IPAddress] = Field(
         default_factory=list, description="LoadBalancer only: addresses announced over BGP"

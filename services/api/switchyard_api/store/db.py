@@ -7,12 +7,37 @@ import os
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
+
+# Errors that mean "the database cannot be reached or cannot serve now", not "this request is
+# wrong": the connection failed or broke, the pool is exhausted, a lock or statement timed out.
+# Retrying later can succeed; the API answers 503 with Retry-After.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+# A connection attempt to an unreachable server gives up after this long (libpq waits forever
+# by default), so that requests during an outage answer 503 promptly.
+CONNECT_TIMEOUT_SECONDS = 5
+# A server that vanished without closing the connection (a cut network) is noticed within
+# ~30 s instead of blocking a worker thread forever: TCP keepalives, and a bound on how long
+# sent data may stay unacknowledged.
+DEAD_PEER_DETECTION = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 20_000,
+}
 
 
 def normalize_url(url: str) -> str:
@@ -30,10 +55,26 @@ def is_postgres(engine: Engine) -> bool:
 def create_store_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
         _serialize_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    connect_args: dict[str, Any] = dict(DEAD_PEER_DETECTION)
+    if "connect_timeout" not in url:
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    # hide_parameters: a failed statement's log line must not carry its values (passwords).
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args=connect_args,
+        hide_parameters=True,
+    )
 
 
 def _serialize_sqlite_writers(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -15,6 +16,7 @@ from .models import ChangeLogEntry, RevisionCounter, StoredObject, StoreMeta
 from .transaction import Change, WriteTransaction
 
 T = TypeVar("T")
+log = logging.getLogger("switchyard.store")
 
 COMPACTED_KEY = "compacted_revision"
 # Compact the change log every this many revisions (cheap: one indexed delete).
@@ -28,7 +30,7 @@ class IntentStore:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # Called after every commit with the revisions written (wakes in-process listeners).
         self.on_commit: list[Callable[[list[Change]], None]] = []
-        self._group = GroupCommitter(self._sessions, self._committed)
+        self._group = GroupCommitter(self._sessions, self._after_commit)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -44,7 +46,7 @@ class IntentStore:
             yield tx
             tx.notify()
         if tx.changes:
-            self._committed(tx.changes)
+            self._after_commit(tx.changes)
 
     def run(self, body: Callable[[WriteTransaction], T]) -> T:
         """Run one write in the next group commit; its result once that has committed."""
@@ -53,12 +55,21 @@ class IntentStore:
     def close(self) -> None:
         self._group.close()
 
-    def _committed(self, changes: list[Change]) -> None:
+    def _after_commit(self, changes: list[Change]) -> None:
+        """Housekeeping after a commit must not turn a committed write into an error answer:
+        a failure here is logged and retried at the next compaction point, or covered by the
+        readers' polling (wake-ups)."""
         first, last = changes[0].revision, changes[-1].revision
-        if last // COMPACT_EVERY != (first - 1) // COMPACT_EVERY:
-            self.compact()
+        try:
+            if last // COMPACT_EVERY != (first - 1) // COMPACT_EVERY:
+                self.compact()
+        except Exception:
+            log.exception("change-log compaction after revision %d failed", last)
         for callback in self.on_commit:
-            callback(changes)
+            try:
+                callback(changes)
+            except Exception:
+                log.exception("after-commit callback failed at revision %d", last)
 
     def current_revision(self) -> int:
         with self.read() as session:
