@@ -88,13 +88,6 @@ async def running(
         await asyncio.wait_for(task, 10)
 
 
-@pytest.fixture
-async def controller() -> AsyncIterator[FakeController]:
-    ctl = await FakeController().start()
-    yield ctl
-    await ctl.stop()
-
-
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
