@@ -41,7 +41,7 @@ def owners_of(obj: NodeObject) -> list[Owner]:
 class _NodeView:
     name: str
     applied: int
-    held_back: str  # why nothing of the applied revision counts ("" when nothing does)
+    held_back: str  # why nothing of the applied revision counts ("" when it may)
     down: dict[str, frozenset[str]]  # dataplane down -> the intent kinds it leaves unapplied
     unattributed: list[tuple[str, str]] = field(default_factory=list)
 
@@ -51,7 +51,10 @@ def _node_view(row: StoredObject, unattributed: Unattributed) -> _NodeView:
     held_back = ""
     applied = reported.appliedRevision or 0
     if applied and not reported.acked and not reported.errors:
-        held_back = f"NACKed revision {applied}: {reported.lastError or 'no reason given'}"
+        # A NACK of the whole revision, or no answer yet on this stream.
+        held_back = f"no ACK for revision {applied}"
+        if reported.lastError:
+            held_back += f": {reported.lastError}"
     down = {plane: affected_by_dataplane(plane) for plane in reported.dataplanesDown}
     return _NodeView(row.name, applied, held_back, down, unattributed.get(row.name, []))
 
