@@ -156,7 +156,7 @@ async def test_a_nacked_object_is_retried_and_late_acked_once_the_cause_is_gone(
 async def test_a_snapshot_while_the_dataplane_is_down_is_nacked_then_acked(
     controller: FakeController, tmp_path: Path
 ) -> None:
-    async with running(controller.target, tmp_path) as (_, driver):
+    async with running(controller.target, tmp_path) as (agent, driver):
         driver.vpp.disconnect()
         driver.vpp.reconnect = driver.vpp.disconnect  # type: ignore[method-assign]  # VPP away
         session = await controller.next_session()
@@ -165,6 +165,8 @@ async def test_a_snapshot_while_the_dataplane_is_down_is_nacked_then_acked(
         assert nack.revision == 4 and "vpp disconnected" in nack.message
         assert sorted(e.key for e in nack.errors) == [ACL.key, NODE_SNAT.key]
         await session.status(lambda s: s.components["vpp"] == "disconnected")
+        assert agent.metrics.health()["status"] == "degraded"  # /healthz says so too
         del driver.vpp.reconnect  # VPP is reachable again
         assert await session.ack(timeout=5) == 4
         assert {ACL.key, NODE_SNAT.key} <= held(driver).keys()
+        assert agent.metrics.health()["status"] == "ok"

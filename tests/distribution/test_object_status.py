@@ -53,9 +53,7 @@ def test_a_dataplane_down_holds_back_the_kinds_it_renders() -> None:
     for obj in (POLICY, SERVICE):
         status = nodes.status_of(obj)
         assert status["appliedNodes"] == 1
-        assert status["notAppliedNodes"] == [
-            {"node": "n1", "reason": "dataplane vpp disconnected"}
-        ]
+        assert status["notAppliedNodes"] == [{"node": "n1", "reason": "dataplane vpp disconnected"}]
     assert nodes.status_of(PEER)["appliedNodes"] == 2  # GoBGP renders BGP peers, and it is up
     bgp_down = view(node("n1", 7, dataplanesDown=["gobgp"]))
     assert bgp_down.status_of(PEER)["appliedNodes"] == 0

@@ -90,6 +90,7 @@ def test_vpp_down_from_the_start_is_never_acked_until_it_is_up(
             assert {outcome for _, outcome in outcomes(server)} == {"NACK"}
             node = cluster_node(client)
             assert node["acked"] is False and node["dataplanesDown"] == ["vpp"]
+            assert node["converged"] is False
             assert "vpp" in node["lastError"]
             assert node["errors"] and all("vpp" in e["message"] for e in node["errors"])
             assert node["dataplanes"] == {"vpp": "disconnected"}
@@ -119,6 +120,7 @@ def test_vpp_down_from_the_start_is_never_acked_until_it_is_up(
             wait_for(lambda: cluster_node(client)["dataplanesDown"] == [], what="VPP shown up")
             node = cluster_node(client)
             assert node["acked"] is True and node["lastError"] is None and not node["errors"]
+            assert node["converged"] is True
             for path in (service, f"{service}/endpoints"):
                 status = object_status(client, path)
                 assert status["appliedNodes"] == 1 and status["notAppliedNodes"] == []
@@ -190,6 +192,7 @@ def test_an_interface_created_after_the_resync_gets_its_objects_within_a_second(
             )
             latency = time.monotonic() - plugged
             assert latency < 1.0, latency
+            print(f"interface to ACL binding + cnat feature: {latency * 1000:.0f} ms")
             assert client.get("/readyz").json()["revision"] == revision  # no REST write
             wait_for(lambda: node_status(client)["pendingObjects"] == 0, what="none pending")
             assert node_status(client)["acked"] is True

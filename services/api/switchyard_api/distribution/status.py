@@ -56,6 +56,7 @@ class NodeState:
             "dataplanes": self.dataplanes,
             "pendingObjects": self.pendingObjects,
             "acked": self.acked,
+            "converged": self.connected and self.acked and not self.dataplanes_down,
             "dataplanesDown": self.dataplanes_down,
             "retryingObjects": self.retryingObjects,
         }

@@ -100,6 +100,11 @@ class NodeStatus(StrictModel):
         description="the agent ACKed appliedRevision: every object applied, or waiting only "
         "for an interface to appear (a NACK, or no answer yet, is false)",
     )
+    converged: bool = Field(
+        default=False,
+        description="connected, ACKed appliedRevision, and every dataplane connected: the "
+        "node holds appliedRevision in its dataplanes",
+    )
     dataplanesDown: list[str] = Field(
         default_factory=list,
         description="dataplanes the agent reports as not connected: what they render is not "
