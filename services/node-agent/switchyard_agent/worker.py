@@ -89,6 +89,7 @@ class Worker:
         self._revision: int | None = None
         self._persist_error: str | None = None
         self._undecoded: dict[str, str] = {}
+        self._interfaces: dict[str, dict[str, object]] = {}  # driver -> last interface dump
 
     def _publish(self, result: ApplyResult | None = None) -> None:
         self.view = WorkerView(
@@ -323,7 +324,18 @@ class Worker:
             except Exception as exc:
                 log.warning("%s: interface dump failed: %s", driver.name, exc)
                 continue
-            result = self.reconciler.refresh_external(HOST_INTERFACE_KIND, present)
+            seen = self._interfaces.get(driver.name, {})
+            # Deleted and re-created between two dumps: gone first (what VPP dropped with it
+            # is forgotten), then present again (and re-applied).
+            replaced = {k for k, ident in present.items() if seen.get(k, ident) != ident}
+            self._interfaces[driver.name] = dict(present)
+            if replaced:
+                gone = self.reconciler.refresh_external(
+                    HOST_INTERFACE_KIND, present.keys() - replaced
+                )
+                if gone is not None:
+                    self._publish(gone)
+            result = self.reconciler.refresh_external(HOST_INTERFACE_KIND, present.keys())
             if result is not None:
                 log.info("%s: interfaces changed", driver.name)
                 self._publish(result)
@@ -341,6 +353,7 @@ class Worker:
                 return False
         result = self.reconciler.resync(name)
         self._publish(result)
+        self._interfaces.pop(name, None)  # the resync dumped them afresh
         if name in result.suspended:
             log.warning("%s: still unreachable after reconnecting", name)
             return False

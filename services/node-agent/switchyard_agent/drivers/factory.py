@@ -139,10 +139,13 @@ class VppDataplaneDriver:
     def watch_interfaces(self, changed: Callable[[], None]) -> None:
         self.events.watch(changed)
 
-    def interface_keys(self) -> set[str]:
+    def interface_keys(self) -> dict[str, object]:
         """sw_interface_dump; also refreshes the descriptors' name -> sw_if_index index."""
         self.driver.ctx.interfaces.refresh()
-        return {host_interface_key(name) for name in self.driver.ctx.interfaces.by_name}
+        by_name = self.driver.ctx.interfaces.by_name
+        return {
+            host_interface_key(name): self.events.identity(index) for name, index in by_name.items()
+        }
 
 
 def _import_driver(name: str, options: DriverOptions) -> DataplaneDriver:

@@ -98,8 +98,9 @@ class WatchesInterfaces(Protocol):
         whenever the dataplane reports that interfaces came, went or changed state."""
         ...
 
-    def interface_keys(self) -> set[str]:
-        """Dump the interfaces: their `vpp-interface/<name>` keys (worker thread)."""
+    def interface_keys(self) -> dict[str, object]:
+        """Dump the interfaces (worker thread): `vpp-interface/<name>` key -> the dataplane's
+        identity for it (VPP's sw_if_index), which changes when it is deleted and re-created."""
         ...
 
 

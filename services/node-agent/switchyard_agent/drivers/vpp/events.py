@@ -24,6 +24,9 @@ class InterfaceEvents:
     def __init__(self, connection: VppConnection) -> None:
         self.connection = connection
         self.received = 0
+        # sw_if_index -> deletions seen: VPP reuses indices, so an interface deleted and
+        # re-created between two dumps is told apart by this count.
+        self.deletions: dict[int, int] = {}
         self._changed: Callable[[], None] | None = None
         connection.on_connect.append(self._subscribe)
         connection.event_handlers[EVENT] = self._on_event
@@ -49,8 +52,14 @@ class InterfaceEvents:
         except VppApiError as exc:  # e.g. already registered on this client
             log.warning("cannot subscribe to VPP's interface events: %s", exc)
 
+    def identity(self, sw_if_index: int) -> tuple[int, int]:
+        return (sw_if_index, self.deletions.get(sw_if_index, 0))
+
     def _on_event(self, message: Any) -> None:
         self.received += 1
+        if message.deleted:
+            index = int(message.sw_if_index)
+            self.deletions[index] = self.deletions.get(index, 0) + 1
         changed = self._changed
         if changed is not None:
             changed()
