@@ -84,7 +84,7 @@ def test_vpp_down_from_the_start_is_never_acked_until_it_is_up(
                 down = node["dataplanes"] == {"vpp": "disconnected"}
                 return node if node["appliedRevision"] == first and down else None
 
-            wait_for(answered_with_vpp_down, timeout=20, what="an answer for the revision")
+            wait_for(answered_with_vpp_down, timeout=30, what="an answer for the revision")
             # Never an ACK for work VPP has not done.
             assert (first, "NACK") in outcomes(server)
             assert {outcome for _, outcome in outcomes(server)} == {"NACK"}
@@ -114,7 +114,7 @@ def test_vpp_down_from_the_start_is_never_acked_until_it_is_up(
             emulator.start()
             emulator.add_interface(UPLINK)
             wait_for(
-                lambda: (second, "ACK") in outcomes(server), timeout=20, what="ACK once VPP is up"
+                lambda: (second, "ACK") in outcomes(server), timeout=30, what="ACK once VPP is up"
             )
             assert translations(emulator)[("10.96.0.10", 80)] == [("10.1.1.7", 8080)]
             wait_for(lambda: cluster_node(client)["dataplanesDown"] == [], what="VPP shown up")
@@ -178,7 +178,7 @@ def test_an_interface_created_after_the_resync_gets_its_objects_within_a_second(
             agent_process.start(command)
 
             # Waiting only for the pod's interface: the revision is ACKed.
-            wait_for(lambda: (revision, "ACK") in outcomes(server), timeout=20, what="ACK")
+            wait_for(lambda: (revision, "ACK") in outcomes(server), timeout=30, what="ACK")
             wait_for(lambda: node_status(client)["pendingObjects"] >= 2, what="pending reported")
             assert on_interface(emulator, UPLINK)[1]  # the uplink's cnat feature is on
 
