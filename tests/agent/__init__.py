@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from switchyard_agent.drivers import HOST_INTERFACE_KIND
 from switchyard_agent.drivers.recording import RecordingDriver, recording_driver
 from switchyard_agent.reconciler import Reconciler, RetryPolicy
 from switchyard_contract.nodeconfig import NodeObject
@@ -42,6 +43,7 @@ def rig(driver: RecordingDriver | None = None, *, plugged: Iterable[str] = ()) -
         retry=RetryPolicy(inline_attempts=3, base_delay=0.05, max_delay=1.0),
         clock=clock,
         sleep=clock.sleep,
+        awaited_kinds=(HOST_INTERFACE_KIND,),  # as the agent builds it
     )
     # As the agent starts: learn the dataplane (its interfaces) before the first snapshot.
     reconciler.resync()

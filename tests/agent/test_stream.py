@@ -88,13 +88,6 @@ async def running(
         await asyncio.wait_for(task, 10)
 
 
-@pytest.fixture
-async def controller() -> AsyncIterator[FakeController]:
-    ctl = await FakeController().start()
-    yield ctl
-    await ctl.stop()
-
-
 async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -386,7 +379,11 @@ async def test_dataplane_connection_loss_reconnects_and_resyncs(
         driver.vpp.disconnect()
         driver.vpp.drop(ACL.key)  # VPP restarted behind the agent's back: state lost
         session.delta(1, 2, objects(ROUTE))
-        assert await session.ack() == 2  # parked for the resync: pending, not failed
+        # Parked for the resync: not applied, so not ACKed; the NACK names VPP and the object.
+        nack = await session.nack()
+        assert nack.revision == 2 and [e.key for e in nack.errors] == [ROUTE.key]
+        assert "vpp disconnected" in nack.message and "vpp" in nack.errors[0].message
+        assert await session.ack() == 2  # reconnected and resynced: now it is applied
         await eventually(lambda: held(driver) == {**BASE, ROUTE.key: ROUTE})
         assert driver.vpp.connected
         adapter = agent.drivers[0]

@@ -65,7 +65,13 @@ def test_lifecycle_of_every_kind(client: TestClient, case: KindCase) -> None:
         k: v for k, v in document.items() if k != "status"
     }
     if case.kind != "Node":  # convergence status: no node has processed it yet
-        assert status == {"appliedNodes": 0, "totalNodes": 0, "failures": [], "compileErrors": []}
+        assert status == {
+            "appliedNodes": 0,
+            "totalNodes": 0,
+            "failures": [],
+            "compileErrors": [],
+            "notAppliedNodes": [],
+        }
 
     patched = client.patch(
         case.item(),

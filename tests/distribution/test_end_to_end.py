@@ -199,8 +199,11 @@ def test_driver_failure_is_nacked_visible_over_rest_and_cleared(
         ]
         assert service["status"]["totalNodes"] == 3  # n2 and n3 run no agent here
         endpoints = client.get("/v1/namespaces/default/services/web/endpoints").json()
-        assert endpoints["status"]["appliedNodes"] == 1
+        # n1 processed the revision but did not apply what came from this object.
+        assert endpoints["status"]["appliedNodes"] == 0
         assert endpoints["status"]["failures"][0]["key"] == FRONTEND
+        [held] = endpoints["status"]["notAppliedNodes"]
+        assert held["node"] == "n1" and FRONTEND in held["reason"]
         running.driver.vpp.clear_faults()
         revision = set_endpoints(client, "10.1.1.6")
         wait_for(
@@ -213,6 +216,9 @@ def test_driver_failure_is_nacked_visible_over_rest_and_cleared(
         assert backends(running) == ["10.1.1.6"]
         service = client.get("/v1/namespaces/default/services/web").json()
         assert service["status"]["failures"] == []
+        endpoints = client.get("/v1/namespaces/default/services/web/endpoints").json()
+        assert endpoints["status"]["appliedNodes"] == 1
+        assert endpoints["status"]["notAppliedNodes"] == []
 
 
 def test_compile_errors_show_on_the_object_and_in_status(fresh_postgres_url: str) -> None:

@@ -101,7 +101,12 @@ def test_vpp_restart_is_noticed_reapplied_and_acked(
         command = agent_command(api, token, emulator.socket_path, tmp_path / "agent")
         agent = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
         try:
-            wait_for(lambda: node_status(client)["appliedRevision"] == revision, what="first ACK")
+            # Slack for a loaded machine: the agent imports vpp_papi and bootstraps VPP's API.
+            wait_for(
+                lambda: node_status(client)["appliedRevision"] == revision,
+                timeout=30,
+                what="first ACK",
+            )
             wait_for(lambda: acks(server, revision) >= 1, what="ACK stored")
             assert translations(emulator)[("10.96.0.10", 80)] == [("10.1.1.5", 8080)]
             assert node_status(client)["dataplanes"].get("vpp") == "connected"

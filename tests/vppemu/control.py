@@ -93,6 +93,8 @@ class ControlServer:
             return {"ok": True, "result": fn(**args)}
         except Exception as e:
             return {"ok": False, "error": f"{type(e).__name__}: {e}"}
+        finally:
+            self.api_server.deliver_events()  # e.g. an interface added or deleted
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -48,6 +48,11 @@ class Dispatcher:
         self.unimplemented: dict[str, int] = {}
         self.internal_errors: list[str] = []
         self.routes: list[Route | None] = [None] * len(api.by_id)
+        # client_index -> the connection it last sent a request on (the server's writer).
+        self.clients: dict[int, object] = {}
+        event = api.by_name.get("sw_interface_event")
+        self._event_id = event.id if event is not None else 0
+        self._encode_event = message_encoder(event.msg) if event is not None else None
         handlers = all_handlers()
         for mdef in api.by_id:
             if mdef is not None and mdef.name in api.services:
@@ -76,8 +81,8 @@ class Dispatcher:
             raise KeyError(f"no message {name!r} in the definitions")
         self.failures[name] = Failure(retval, times)
 
-    def handle(self, data: bytes) -> list[bytes]:
-        """Process one request; return the encoded reply messages.
+    def handle(self, data: bytes, origin: object | None = None) -> list[bytes]:
+        """Process one request (from connection `origin`); return the encoded reply messages.
         Raises VppCrash when the request would abort a real VPP."""
         msg_id = (data[0] << 8) | data[1]
         route = self.routes[msg_id] if msg_id < len(self.routes) else None
@@ -87,6 +92,8 @@ class Dispatcher:
         name = route.request.name
         self.counts[name] += 1
         mp = route.decode(data)
+        if origin is not None and "client_index" in route.request.fields:
+            self.clients[mp.client_index] = origin
         context = mp.context if "context" in route.request.fields else 0
         if route.kind == NO_REPLY:
             if route.handler is not None:
@@ -145,6 +152,24 @@ class Dispatcher:
             return []  # a dump has no status: it just yields no details
         fields: Fields = {route.status_field: retval} if route.status_field else {}
         return self._encode(route, context, fields)
+
+    def take_events(self) -> list[tuple[object, bytes]]:
+        """Encoded events owed to subscribed clients, with the connection of each."""
+        encode = self._encode_event
+        out: list[tuple[object, bytes]] = []
+        for client, fields in self.state.interfaces.take_events():
+            origin = self.clients.get(client)
+            if origin is None or encode is None:
+                continue
+            fields["_vl_msg_id"] = self._event_id
+            out.append((origin, encode(fields)))
+        return out
+
+    def forget_client(self, origin: object) -> None:
+        """A connection closed: its clients get no more events."""
+        for client in [c for c, o in self.clients.items() if o is origin]:
+            del self.clients[client]
+            self.state.interfaces.subscribers.pop(client, None)
 
     def snapshot(self) -> dict[str, Any]:
         return self.state.snapshot()

@@ -76,7 +76,7 @@ class ApiServer:
                 replies: list[bytes] = []
                 try:
                     for payload in frames:
-                        replies.extend(handle(payload))
+                        replies.extend(handle(payload, writer))
                 except VppCrash as e:
                     if replies:
                         writer.write(frame_all(replies))
@@ -85,11 +85,19 @@ class ApiServer:
                 if replies:
                     writer.write(frame_all(replies))
                     await writer.drain()
+                self.deliver_events()
         except (ConnectionError, OSError):
             pass
         finally:
             self._writers.discard(writer)
+            self.dispatcher.forget_client(writer)
             writer.close()
+
+    def deliver_events(self) -> None:
+        """Send the interface events that requests or control commands caused."""
+        for origin, payload in self.dispatcher.take_events():
+            if isinstance(origin, asyncio.StreamWriter) and origin in self._writers:
+                origin.write(frame_all([payload]))
 
     def status(self) -> dict[str, Any]:
         return {

@@ -36,6 +36,7 @@ from typing import Any, Final, TypeVar
 from switchyard.v1 import distribution_pb2 as dpb
 
 from . import __version__
+from .drivers import HOST_INTERFACE_KIND
 from .drivers.protocols import DataplaneDriver
 from .health_server import HealthServer
 from .learned_routes import LocalUpdate
@@ -80,12 +81,20 @@ class Agent:
             drivers = build_drivers(settings.driver_names, options)
         self.drivers = list(drivers)
         descriptors = [d for driver in self.drivers for d in driver.descriptors()]
-        self.reconciler = Reconciler(descriptors, retry=retry, observer=self.metrics)
+        # Objects waiting for a pod interface that VPP does not have yet do not hold back the
+        # ACK: the CNI plugin creates it later, and the interface watch applies them then.
+        self.reconciler = Reconciler(
+            descriptors,
+            retry=retry,
+            observer=self.metrics,
+            awaited_kinds=(HOST_INTERFACE_KIND,),
+        )
         self.store = ConfigStore(settings.state_dir)
         self._worker = Worker(
             settings.node, self.drivers, self.reconciler, self.store, self.metrics
         )
         self._local_jobs: set[asyncio.Future[None]] = set()
+        self._interfaces_queued = False
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="switchyard-worker"
         )
@@ -141,7 +150,7 @@ class Agent:
                 self.health = HealthServer(self.metrics, *address)
                 await self.health.start()
                 log.info("serving /healthz and /metrics on %s:%d", address[0], self.health.port)
-            await self._job(lambda: self._worker.start(self))
+            await self._job(lambda: self._worker.start(self, self._interfaces_changed))
             self.started.set()
             tasks = [
                 asyncio.create_task(self.stream.run(), name="stream"),
@@ -210,6 +219,22 @@ class Agent:
     def request_resync(self, dataplane: str) -> None:
         """A local source saw its dataplane restart (any thread): reconnect and resync it."""
         self._call_soon(lambda: self._ensure_reconnect(dataplane))
+
+    def _interfaces_changed(self) -> None:
+        """The dataplane reported an interface event (vpp_papi's reader thread)."""
+        self._call_soon(self._schedule_interfaces)
+
+    def _schedule_interfaces(self) -> None:
+        if self._closing or self._interfaces_queued:
+            return  # a dump is queued already: it will see this change too
+        self._interfaces_queued = True
+        job = asyncio.ensure_future(self._job(self._refresh_interfaces))
+        self._local_jobs.add(job)
+        job.add_done_callback(self._local_done)
+
+    def _refresh_interfaces(self) -> None:
+        self._interfaces_queued = False  # events from now on need another dump
+        self._worker.refresh_interfaces(skip=tuple(self._reconnecting))
 
     def _call_soon(self, fn: Callable[[], None]) -> None:
         loop = self._loop
@@ -287,6 +312,7 @@ class Agent:
         suspended: tuple[str, ...] = ()
         if view.result is not None:
             status.pending_keys.extend(view.result.pending[:MAX_STATUS_KEYS])
+            status.retrying_keys.extend(view.result.retrying[:MAX_STATUS_KEYS])
             suspended = view.result.suspended
         errors = sorted(view.errors().items())
         if errors:
@@ -304,4 +330,4 @@ class Agent:
 
     def converged(self, revision: int) -> bool:
         view = self._worker.view
-        return view.revision == revision and view.result is not None and not view.errors()
+        return view.result is not None and view.converged(revision)

@@ -81,7 +81,7 @@ class AgentMetrics:
             self.applied_revision.set(result.revision)
         with self._lock:
             self._health = {
-                "status": "ok" if result.ok and not result.needs_resync else "degraded",
+                "status": "ok" if result.converged else "degraded",
                 "appliedRevision": result.revision if result.revision > 0 else None,
                 "lastError": _summarize(result),
             }
@@ -102,4 +102,8 @@ def _summarize(result: ApplyResult) -> str | None:
         return f"{first.key}: {first.message}" + (f" (+{more} more)" if more else "")
     if result.suspended:
         return f"disconnected from {', '.join(result.suspended)}"
+    if result.not_applied:
+        first = result.not_applied[0]
+        more = len(result.not_applied) - 1
+        return f"{first.key}: {first.message}" + (f" (+{more} more)" if more else "")
     return None

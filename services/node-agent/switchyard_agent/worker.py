@@ -8,13 +8,15 @@ summary that the event loop reads without locking.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard_contract.nodeconfig import NodeObject
 
+from .descriptors import ConnectionLost
+from .drivers import HOST_INTERFACE_KIND
 from .drivers.protocols import (
     DataplaneDriver,
     DriverUnavailable,
@@ -22,12 +24,13 @@ from .drivers.protocols import (
     Prefetches,
     Probes,
     ReportsFacts,
+    WatchesInterfaces,
 )
 from .learned_routes import LocalInbox, LocalStateSink, LocalUpdate, MergedDesired
 from .metrics import AgentMetrics
 from .persistence import ConfigStore
 from .reconciler import ApplyResult, Reconciler
-from .sink import ApplyOutcome, decode_objects
+from .sink import MAX_STATUS_KEYS, ApplyOutcome, decode_objects
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,23 @@ class WorkerView:
     undecoded: Mapping[str, str] = field(default_factory=dict)
 
     def errors(self) -> dict[str, str]:
-        """Every error in effect: objects that did not decode, then dataplane failures."""
+        """Every error in effect: objects that did not decode, dataplane failures, then the
+        objects that are not applied (e.g. waiting for a disconnected dataplane)."""
         errors = dict(self.undecoded)
-        for failure in self.result.failures if self.result is not None else ():
-            errors.setdefault(failure.key, failure.message)
+        if self.result is not None:
+            for failure in (*self.result.failures, *self.result.not_applied):
+                errors.setdefault(failure.key, failure.message)
         return errors
+
+    def message(self) -> str:
+        """What is wrong beyond single objects: dataplanes the node cannot reach."""
+        suspended = self.result.suspended if self.result is not None else ()
+        if not suspended:
+            return ""
+        return f"dataplane {', '.join(suspended)} disconnected: the configuration is not applied"
+
+    def converged(self, revision: int) -> bool:
+        return self.revision == revision and not self.errors() and not self.message()
 
 
 class Worker:
@@ -74,6 +89,7 @@ class Worker:
         self._revision: int | None = None
         self._persist_error: str | None = None
         self._undecoded: dict[str, str] = {}
+        self._interfaces: dict[str, dict[str, object]] = {}  # driver -> last interface dump
 
     def _publish(self, result: ApplyResult | None = None) -> None:
         self.view = WorkerView(
@@ -86,8 +102,13 @@ class Worker:
 
     # ------------------------------------------------------------------ start and stop
 
-    def start(self, sink: LocalStateSink) -> None:
-        """Fail static: connect, dump, start local sources, apply the persisted revision."""
+    def start(
+        self, sink: LocalStateSink, interfaces_changed: Callable[[], None] | None = None
+    ) -> None:
+        """Fail static: connect, dump, start local sources, apply the persisted revision.
+        `interfaces_changed` is called (any thread) when a dataplane reports interface events."""
+        if interfaces_changed is not None:
+            self.watch_interfaces(interfaces_changed)
         for driver in self.drivers:
             try:
                 driver.reconnect()
@@ -229,7 +250,13 @@ class Worker:
             log.error("cannot save revision %d to %s: %s", revision, self.store.path, exc)
             self._persist_error = str(exc)
         self._publish(result)
-        return ApplyOutcome(revision, tuple(sorted(self.view.errors().items())))
+        errors = sorted(self.view.errors().items())
+        message = self.view.message()
+        if len(errors) > MAX_STATUS_KEYS:
+            more = f"{len(errors) - MAX_STATUS_KEYS} more object error(s) not listed"
+            message = f"{message}; {more}" if message else more
+            errors = errors[:MAX_STATUS_KEYS]
+        return ApplyOutcome(revision, tuple(errors), message)
 
     # ------------------------------------------------------------------ local state, retries
 
@@ -265,7 +292,53 @@ class Worker:
             if restarted:
                 log.warning("%s restarted: resyncing", driver.name)
                 lost.append(driver.name)
+        for name in lost:  # no calls into it, and no claim of convergence, until resynced
+            self._publish(self.reconciler.suspend(name))
+        # The events may be missed (an interface created down sends none): dump as well.
+        self.refresh_interfaces(skip=(*skipped, *lost))
         return lost
+
+    # ------------------------------------------------------------------ interfaces
+
+    def watch_interfaces(self, changed: Callable[[], None]) -> None:
+        for driver in self.drivers:
+            if isinstance(driver, WatchesInterfaces):
+                driver.watch_interfaces(changed)
+
+    def refresh_interfaces(self, skip: Iterable[str] = ()) -> None:
+        """Dump the interfaces of the dataplanes that gain them from outside; objects waiting
+        for a new one are applied now, those on a gone one wait for it again."""
+        skipped = set(skip)
+        suspended = self.view.result.suspended if self.view.result is not None else ()
+        for driver in self.drivers:
+            if not isinstance(driver, WatchesInterfaces) or driver.name in skipped:
+                continue
+            if driver.name in suspended:
+                continue
+            try:
+                present = driver.interface_keys()
+            except ConnectionLost as exc:
+                log.warning("%s: interface dump failed: %s", driver.name, exc)
+                self._publish(self.reconciler.suspend(driver.name))
+                continue
+            except Exception as exc:
+                log.warning("%s: interface dump failed: %s", driver.name, exc)
+                continue
+            seen = self._interfaces.get(driver.name, {})
+            # Deleted and re-created between two dumps: gone first (what VPP dropped with it
+            # is forgotten), then present again (and re-applied).
+            replaced = {k for k, ident in present.items() if seen.get(k, ident) != ident}
+            self._interfaces[driver.name] = dict(present)
+            if replaced:
+                gone = self.reconciler.refresh_external(
+                    HOST_INTERFACE_KIND, present.keys() - replaced
+                )
+                if gone is not None:
+                    self._publish(gone)
+            result = self.reconciler.refresh_external(HOST_INTERFACE_KIND, present.keys())
+            if result is not None:
+                log.info("%s: interfaces changed", driver.name)
+                self._publish(result)
 
     def reconnect(self, name: str) -> bool:
         driver = self._by_name.get(name)
@@ -280,6 +353,7 @@ class Worker:
                 return False
         result = self.reconciler.resync(name)
         self._publish(result)
+        self._interfaces.pop(name, None)  # the resync dumped them afresh
         if name in result.suspended:
             log.warning("%s: still unreachable after reconnecting", name)
             return False

@@ -1,5 +1,12 @@
 """Interfaces: the sw_interface table (local0 + interfaces added over the
-control channel or created by tunnels), sw_interface_dump and set_flags."""
+control channel or created by tunnels), sw_interface_dump and set_flags, and
+the interface events of subscribed clients (want_interface_events).
+
+As VPP does, a subscribed client gets a sw_interface_event (no context, so
+vpp_papi delivers it as an event) when an interface's admin/link flags change
+and when it is deleted (deleted=1). An interface added up (the control
+channel's default, like a tap that the CNI plugin creates and sets up) is
+announced by the event of its coming up."""
 
 from __future__ import annotations
 
@@ -49,6 +56,8 @@ class Interface:
 class InterfaceTable:
     by_index: dict[int, Interface] = field(default_factory=dict)
     pool: IndexPool = field(default_factory=IndexPool)
+    subscribers: dict[int, int] = field(default_factory=dict)  # client_index -> pid
+    events: list[Fields] = field(default_factory=list)  # to send: the server drains it
 
     def __post_init__(self) -> None:
         if not self.by_index:
@@ -60,11 +69,28 @@ class InterfaceTable:
         index = self.pool.get()
         mac = bytes([0x02, 0xFE, 0, 0, (index >> 8) & 0xFF, index & 0xFF]) if index else bytes(6)
         self.by_index[index] = Interface(index, name, dev_type, flags=flags, mac=mac)
+        if flags:
+            self.notify(index, flags)
         return index
 
     def remove(self, sw_if_index: int) -> None:
-        del self.by_index[sw_if_index]
+        iface = self.by_index.pop(sw_if_index)
         self.pool.put(sw_if_index)
+        self.notify(sw_if_index, iface.flags, deleted=True)
+
+    def notify(self, sw_if_index: int, flags: int, deleted: bool = False) -> None:
+        if self.subscribers:
+            event = {"sw_if_index": sw_if_index, "flags": flags, "deleted": deleted}
+            self.events.append(event)
+
+    def take_events(self) -> list[tuple[int, Fields]]:
+        """(client_index, fields) of every event owed to a subscriber, oldest first."""
+        events, self.events = self.events, []
+        return [
+            (client, {**event, "client_index": client, "pid": pid})
+            for event in events
+            for client, pid in self.subscribers.items()
+        ]
 
     def validate(self, sw_if_index: int) -> Interface:
         iface = self.by_index.get(sw_if_index)
@@ -97,7 +123,19 @@ def sw_interface_dump(state: VppState, mp: Any) -> list[Fields]:
 def sw_interface_set_flags(state: VppState, mp: Any) -> Fields:
     iface = state.interfaces.validate(mp.sw_if_index)
     admin = int(mp.flags) & ADMIN_UP
-    iface.flags = admin | (LINK_UP if admin and iface.dev_type != "local" else 0)
+    flags = admin | (LINK_UP if admin and iface.dev_type != "local" else 0)
+    if flags != iface.flags:
+        iface.flags = flags
+        state.interfaces.notify(iface.sw_if_index, flags)
+    return {}
+
+
+@handles("want_interface_events")
+def want_interface_events(state: VppState, mp: Any) -> Fields:
+    if mp.enable_disable:
+        state.interfaces.subscribers[mp.client_index] = mp.pid
+    else:
+        state.interfaces.subscribers.pop(mp.client_index, None)
     return {}
 
 

@@ -113,7 +113,10 @@ class DistributionService:
                 elif kind == "status":
                     reported = message.status
                     status.agent_status(
-                        session.node, dict(reported.components), len(reported.pending_keys)
+                        session.node,
+                        dict(reported.components),
+                        len(reported.pending_keys),
+                        list(reported.retrying_keys),
                     )
                 else:
                     session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, f"unexpected {kind}")

@@ -23,6 +23,7 @@ from ..store.transaction import utc_now
 log = logging.getLogger("switchyard.distribution")
 REPORTS_KEPT_PER_NODE = 100
 PRUNE_EVERY_FLUSHES = 50
+RETRYING_LISTED = 100  # a node's status names at most this many retrying objects
 
 
 @dataclass
@@ -36,6 +37,12 @@ class NodeState:
     replica: str | None = None
     dataplanes: dict[str, str] = field(default_factory=dict)
     pendingObjects: int = 0
+    acked: bool = False  # the agent's answer for appliedRevision was an ACK
+    retryingObjects: list[str] = field(default_factory=list)
+
+    @property
+    def dataplanes_down(self) -> list[str]:
+        return sorted(name for name, state in self.dataplanes.items() if state != "connected")
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +55,10 @@ class NodeState:
             "replica": self.replica,
             "dataplanes": self.dataplanes,
             "pendingObjects": self.pendingObjects,
+            "acked": self.acked,
+            "converged": self.connected and self.acked and not self.dataplanes_down,
+            "dataplanesDown": self.dataplanes_down,
+            "retryingObjects": self.retryingObjects,
         }
 
 
@@ -93,6 +104,7 @@ class NodeStatusRecorder:
         with self._lock:
             state = self._state(node)
             state.appliedRevision, state.lastSeen, state.errors = revision, now, errors
+            state.acked = not errors and not message
             if errors or message:
                 first = errors[0] if errors else {"key": "", "message": message}
                 more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -103,11 +115,19 @@ class NodeStatusRecorder:
             outcome = "NACK" if errors or message else "ACK"
             self._reports.append(Report(node, revision, outcome, errors, now))
 
-    def agent_status(self, node: str, dataplanes: dict[str, str], pending: int) -> None:
-        """The agent's own view: its dataplanes' connection state and waiting objects."""
+    def agent_status(
+        self,
+        node: str,
+        dataplanes: dict[str, str],
+        pending: int,
+        retrying: list[str] | None = None,
+    ) -> None:
+        """The agent's own view: its dataplanes' connection state, waiting objects and the
+        failed objects it retries by itself."""
         with self._lock:
             state = self._state(node)
             state.lastSeen, state.dataplanes, state.pendingObjects = utc_now(), dataplanes, pending
+            state.retryingObjects = sorted(retrying or ())[:RETRYING_LISTED]
             self._dirty.add(node)
 
     # Called from a worker thread.

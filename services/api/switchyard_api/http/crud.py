@@ -71,11 +71,11 @@ def status_view(request: Request) -> ObjectStatusView:
     nodes = store.list_all("Node")
     distribution = getattr(request.app.state, "distribution", None)
     if distribution is None:
-        failures, errors = attribute(None, nodes)
+        failures, errors, unattributed = attribute(None, nodes)
     else:
         hub = distribution.hub
-        failures, errors = hub.run_blocking(attribute, hub.state, nodes)
-    return ObjectStatusView(nodes, failures, errors)
+        failures, errors, unattributed = hub.run_blocking(attribute, hub.state, nodes)
+    return ObjectStatusView(nodes, failures, errors, unattributed)
 
 
 def encode_cursor(namespace: str, name: str) -> str:

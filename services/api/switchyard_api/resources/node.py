@@ -96,3 +96,23 @@ class NodeStatus(StrictModel):
         default_factory=dict, description='as the agent reports them, e.g. {"vpp": "connected"}'
     )
     pendingObjects: int = Field(default=0, description="objects waiting on a dependency")
+    acked: bool = Field(
+        default=False,
+        description="the agent ACKed appliedRevision: every object applied, or waiting only "
+        "for an interface to appear (a NACK, or no answer yet, is false)",
+    )
+    converged: bool = Field(
+        default=False,
+        description="connected, ACKed appliedRevision, and every dataplane connected: the "
+        "node holds appliedRevision in its dataplanes",
+    )
+    dataplanesDown: list[str] = Field(
+        default_factory=list,
+        description="dataplanes the agent reports as not connected: what they render is not "
+        "applied on this node",
+    )
+    retryingObjects: list[str] = Field(
+        default_factory=list,
+        description="failed objects the agent tries again by itself with a bounded backoff "
+        "(at most 100 listed)",
+    )

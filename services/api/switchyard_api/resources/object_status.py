@@ -18,9 +18,19 @@ class CompileProblem(StrictModel):
     message: str
 
 
+class NodeNotApplied(StrictModel):
+    node: str
+    reason: str = Field(
+        description="why the node, although it processed this resourceVersion, does not count "
+        "as having applied the object: a dataplane down, a NACKed key that may come from it, "
+        "or a NACK of the whole revision"
+    )
+
+
 class ObjectStatus(StrictModel):
     appliedNodes: int = Field(
-        description="nodes whose agent has processed this object's resourceVersion"
+        description="nodes whose agent has processed this object's resourceVersion and "
+        "applied it (see notAppliedNodes for those that processed it without applying it)"
     )
     totalNodes: int
     failures: list[ObjectFailure] = Field(
@@ -28,3 +38,4 @@ class ObjectStatus(StrictModel):
         description="dataplane objects compiled from this one that nodes NACKed",
     )
     compileErrors: list[CompileProblem] = Field(default_factory=list)
+    notAppliedNodes: list[NodeNotApplied] = Field(default_factory=list)

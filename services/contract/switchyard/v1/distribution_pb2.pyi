@@ -273,6 +273,7 @@ class Status(_message.Message):
     PENDING_KEYS_FIELD_NUMBER: _builtins.int
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     COMPONENTS_FIELD_NUMBER: _builtins.int
+    RETRYING_KEYS_FIELD_NUMBER: _builtins.int
     applied_revision: _builtins.int
     """Absent when no revision has been applied yet."""
     last_error: _builtins.str
@@ -284,6 +285,12 @@ class Status(_message.Message):
     def components(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Per-component state, e.g. {"vpp": "connected", "gobgp": "down"}."""
 
+    @_builtins.property
+    def retrying_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Keys of failed objects the agent tries again by itself, after a bounded backoff (and on
+        every resync of their dataplane): a NACKed object is not given up on.
+        """
+
     def __init__(
         self,
         *,
@@ -291,10 +298,11 @@ class Status(_message.Message):
         pending_keys: _abc.Iterable[_builtins.str] | None = ...,
         last_error: _builtins.str = ...,
         components: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        retrying_keys: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision", "applied_revision", b"applied_revision"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision", "applied_revision", b"applied_revision", "components", b"components", "last_error", b"last_error", "pending_keys", b"pending_keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision", "applied_revision", b"applied_revision", "components", b"components", "last_error", b"last_error", "pending_keys", b"pending_keys", "retrying_keys", b"retrying_keys"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__applied_revision: _TypeAlias = _typing.Literal["applied_revision"]  # noqa: Y015
     _WhichOneofArgType__applied_revision: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision"]  # noqa: Y015

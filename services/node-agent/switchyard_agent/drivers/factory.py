@@ -16,12 +16,13 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..descriptors import Descriptor
+from . import host_interface_key
 from .protocols import DataplaneDriver, DataplaneFacts, DriverUnavailable, InterfaceFacts
 from .recording import RecordingDataplane, RecordingDriver, recording_driver
 
@@ -99,6 +100,7 @@ class VppDataplaneDriver:
         self.driver = module.VppDriver(
             self.connection, state_dir, allow_ipv6_frontends=options.allow_ipv6_frontends
         )
+        self.events = module.InterfaceEvents(self.connection)
 
     def descriptors(self) -> Sequence[Descriptor[Any]]:
         return list(self.driver.descriptors)
@@ -133,6 +135,17 @@ class VppDataplaneDriver:
         snapshot: bool = False,
     ) -> int:
         return int(self.driver.prefetch(upserts, removals, snapshot=snapshot))
+
+    def watch_interfaces(self, changed: Callable[[], None]) -> None:
+        self.events.watch(changed)
+
+    def interface_keys(self) -> dict[str, object]:
+        """sw_interface_dump; also refreshes the descriptors' name -> sw_if_index index."""
+        self.driver.ctx.interfaces.refresh()
+        by_name = self.driver.ctx.interfaces.by_name
+        return {
+            host_interface_key(name): self.events.identity(index) for name, index in by_name.items()
+        }
 
 
 def _import_driver(name: str, options: DriverOptions) -> DataplaneDriver:

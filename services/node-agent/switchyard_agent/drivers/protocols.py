@@ -4,7 +4,7 @@ drivers need nothing from the agent itself."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -86,6 +86,22 @@ class LocalStateSource(Protocol):
     returns the objects it holds right now. One local source per agent."""
 
     def start_local_state(self, sink: LocalStateSink) -> Mapping[str, object]: ...
+
+
+@runtime_checkable
+class WatchesInterfaces(Protocol):
+    """Optional: a driver whose dataplane gains interfaces from outside (VPP: a CNI plugin,
+    the startup config). Objects on such an interface wait, pending, until it appears."""
+
+    def watch_interfaces(self, changed: Callable[[], None]) -> None:
+        """Called once on the worker thread: from then on call `changed()` (from any thread)
+        whenever the dataplane reports that interfaces came, went or changed state."""
+        ...
+
+    def interface_keys(self) -> dict[str, object]:
+        """Dump the interfaces (worker thread): `vpp-interface/<name>` key -> the dataplane's
+        identity for it (VPP's sw_if_index), which changes when it is deleted and re-created."""
+        ...
 
 
 class DriverUnavailable(Exception):

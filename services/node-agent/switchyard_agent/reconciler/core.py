@@ -10,16 +10,17 @@ Reconciler from two threads.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 from ..descriptors import ConnectionLost, Descriptor, Dumped, kind_of
 from .ordering import dependency_order
-from .passes import ApplyObserver, CallOutcome, Pass, Suspended
+from .passes import ApplyObserver, CallOutcome, Pass, Suspended, call_with_retries
 from .result import ApplyResult, Failure
 from .retry import RetryPolicy
 from .state import Ledger, ObjectState, Record, Status
+from .verdict import judge
 
 
 class Reconciler:
@@ -31,7 +32,10 @@ class Reconciler:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         observer: ApplyObserver | None = None,
+        awaited_kinds: Collection[str] = (),
     ) -> None:
+        """`awaited_kinds`: read-only kinds that only the outside creates (VPP's interfaces);
+        objects waiting for one of those do not stop the node from reporting convergence."""
         self._descriptors: dict[str, Descriptor[Any]] = {}
         for descriptor in descriptors:
             if descriptor.kind in self._descriptors:
@@ -41,6 +45,7 @@ class Reconciler:
         self._clock = clock
         self._sleep = sleep
         self._observer = observer
+        self._awaited_kinds = frozenset(awaited_kinds)
         self._revision = 0
         self._desired: dict[str, object] = {}
         self._ledger = Ledger()  # believed present: owned, or foreign adopted because it matched
@@ -123,6 +128,22 @@ class Reconciler:
     def notify_unavailable(self, key: str) -> ApplyResult:
         """Something disappeared and took what hung on it (a deleted interface loses its ACL
         bindings and features): forget those without calls; they wait, pending, for it."""
+        return self._run(self._forget_external(key))
+
+    def refresh_external(self, kind: str, present: Collection[str]) -> ApplyResult | None:
+        """The keys of a read-only `kind` the dataplane has now (a fresh interface dump):
+        announce the new ones, forget the gone ones. None when nothing changed."""
+        known = {k for k in (*self._foreign, *self._external) if kind_of(k) == kind}
+        wanted = {k for k in present if kind_of(k) == kind}
+        if known == wanted:
+            return None
+        dirty: set[str] = set()
+        for key in known - wanted:
+            dirty |= self._forget_external(key)
+        self._external |= wanted - known
+        return self._run(dirty)
+
+    def _forget_external(self, key: str) -> set[str]:
         self._external.discard(key)
         self._foreign.pop(key, None)
         gone = self._ledger.transitive_users(key)
@@ -131,15 +152,21 @@ class Reconciler:
         for lost in gone:
             self._ledger.pop(lost)
             self._status.pop(lost, None)
-        return self._run(gone)
+        return gone
+
+    def suspend(self, dataplane: str) -> ApplyResult:
+        """A probe found the dataplane dead or restarted: make no calls into it until
+        `resync(dataplane)` succeeds, and report it."""
+        self._suspended.add(dataplane)
+        return self._result(Pass())
 
     def retry_due(self) -> ApplyResult | None:
-        """Retry transient failures whose backoff has elapsed; None when nothing was due."""
+        """Retry failures whose backoff has elapsed; None when nothing was due."""
         now = self._clock()
         due = {
             key
             for key, status in self._status.items()
-            if status.state is ObjectState.RETRYING
+            if status.state in (ObjectState.RETRYING, ObjectState.FAILED)
             and status.retry_at is not None
             and status.retry_at <= now
         }
@@ -291,7 +318,8 @@ class Reconciler:
         missing = [dep for dep in self._desired_deps(key) if not self._available(dep)]
         if missing:
             # Not an error; an applied older version stays in place meanwhile.
-            self._set(key, Status(ObjectState.PENDING, f"waiting for {', '.join(missing)}"))
+            message = f"waiting for {', '.join(missing)}"
+            self._set(key, Status(ObjectState.PENDING, message, waiting_for=tuple(missing)))
             return
         want = self._desired[key]
         record = self._ledger.get(key)
@@ -396,27 +424,13 @@ class Reconciler:
     ) -> CallOutcome:
         """Run one descriptor call with bounded inline retries of transient errors."""
         status = self._status.get(key)
-        attempts = status.attempts if status and status.state is ObjectState.RETRYING else 0
-        # A key already in backoff gets one attempt per retry: the wait was the backoff.
-        tries = 1 if attempts else max(1, self._retry.inline_attempts)
-        error: Exception | None = None
-        retriable = False
-        for attempt in range(tries):
-            try:
-                return CallOutcome(metadata=fn())
-            except ConnectionLost as exc:
-                self._suspended.add(descriptor.dataplane)
-                raise Suspended(key) from exc
-            except Exception as exc:
-                error = exc
-                attempts += 1
-                retriable = descriptor.is_retriable(exc)
-                if not retriable:
-                    break
-                if attempt + 1 < tries:
-                    self._sleep(self._retry.delay(attempts))
-        failure = Failure(key, f"{op} failed: {error}", retriable)
-        return CallOutcome(failure=failure, attempts=attempts)
+        again = (ObjectState.RETRYING, ObjectState.FAILED)
+        attempts = status.attempts if status and status.state in again else 0
+        try:
+            return call_with_retries(key, descriptor, op, fn, attempts, self._retry, self._sleep)
+        except Suspended:
+            self._suspended.add(descriptor.dataplane)
+            raise
 
     # ------------------------------------------------------------------ small helpers
 
@@ -466,27 +480,13 @@ class Reconciler:
         if failure.retriable:
             retry_at = self._clock() + self._retry.delay(max(1, outcome.attempts))
             status = Status(ObjectState.RETRYING, failure.message, True, outcome.attempts, retry_at)
-        else:
+        elif outcome.attempts:  # the dataplane refused it; the cause may go away
+            retry_at = self._clock() + self._retry.refused_delay(outcome.attempts)
+            status = Status(ObjectState.FAILED, failure.message, False, outcome.attempts, retry_at)
+        else:  # found without a call (bad config): only a new value can help
             status = Status(ObjectState.FAILED, failure.message)
         self._status[key] = status
         acc.new_failures.append(failure)
 
     def _result(self, acc: Pass) -> ApplyResult:
-        failed = (ObjectState.FAILED, ObjectState.RETRYING)
-        failures = [
-            Failure(key, s.message, s.retriable)
-            for key, s in sorted(self._status.items())
-            if s.state in failed
-        ]
-        failures += acc.dump_failures  # no per-key status, but the result must not look clean
-        pending = sorted(k for k, s in self._status.items() if s.state is ObjectState.PENDING)
-        return ApplyResult(
-            revision=self._revision,
-            failures=tuple(failures),
-            pending=tuple(pending),
-            created=acc.created,
-            updated=acc.updated,
-            deleted=acc.deleted,
-            new_failures=tuple(acc.new_failures),
-            suspended=tuple(sorted(self._suspended)),
-        )
+        return judge(self._revision, self._status, acc, self._suspended, self._awaited_kinds)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
+from ..descriptors import ConnectionLost, Descriptor
 from .result import ApplyResult, Failure
+from .retry import RetryPolicy
 
 
 class ApplyObserver(Protocol):
@@ -36,3 +38,35 @@ class CallOutcome:
     metadata: object = None
     failure: Failure | None = None
     attempts: int = 0
+
+
+def call_with_retries(
+    key: str,
+    descriptor: Descriptor[Any],
+    op: str,
+    fn: Callable[[], object],
+    attempts: int,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
+) -> CallOutcome:
+    """Run one descriptor call with bounded inline retries of transient errors; `attempts`
+    counts the key's earlier failed attempts. Suspended on ConnectionLost."""
+    # A key already in backoff gets one attempt per retry: the wait was the backoff.
+    tries = 1 if attempts else max(1, policy.inline_attempts)
+    error: Exception | None = None
+    retriable = False
+    for attempt in range(tries):
+        try:
+            return CallOutcome(metadata=fn())
+        except ConnectionLost as exc:
+            raise Suspended(key) from exc
+        except Exception as exc:
+            error = exc
+            attempts += 1
+            retriable = descriptor.is_retriable(exc)
+            if not retriable:
+                break
+            if attempt + 1 < tries:
+                sleep(policy.delay(attempts))
+    failure = Failure(key, f"{op} failed: {error}", retriable)
+    return CallOutcome(failure=failure, attempts=attempts)

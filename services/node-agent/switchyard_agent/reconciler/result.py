@@ -21,7 +21,12 @@ class Failure:
 @dataclass(frozen=True, slots=True)
 class ApplyResult:
     """`failures` and `pending` describe the whole node after the call (a NACK lists every
-    error in effect at `revision`); the counters and `new_failures` only this call's work."""
+    error in effect at `revision`); the counters and `new_failures` only this call's work.
+
+    `not_applied` are the pending keys the node must not claim as applied: every pending key
+    except those waiting (directly or through other such keys) for something only the outside
+    brings (a pod interface VPP does not have yet). `retrying` are the failed keys that will be
+    tried again by themselves."""
 
     revision: int
     failures: tuple[Failure, ...] = ()
@@ -31,11 +36,18 @@ class ApplyResult:
     deleted: int = 0
     new_failures: tuple[Failure, ...] = ()
     suspended: tuple[str, ...] = ()  # dataplanes that lost their connection: resync them
+    not_applied: tuple[Failure, ...] = ()
+    retrying: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         # Pending is not an error: a binding waits for its pod interface to be plugged.
         return not self.failures
+
+    @property
+    def converged(self) -> bool:
+        """Everything desired is applied, or waits only for an interface to appear."""
+        return not self.failures and not self.not_applied and not self.suspended
 
     @property
     def needs_resync(self) -> bool:

@@ -12,8 +12,11 @@ from ..descriptors import kind_of
 class ObjectState(enum.Enum):
     APPLIED = "applied"
     PENDING = "pending"  # waiting for a dependency, a deferred deletion or a reconnect
-    FAILED = "failed"  # permanent error: retried only when the desired value changes or on resync
-    RETRYING = "retrying"  # transient error: retried by `retry_due()` after a backoff
+    # The dataplane refused it: retried after a long, bounded backoff (the cause may go away:
+    # a missing ACL, a full table), at once when the value changes, and on every resync.
+    # Errors found without calling the dataplane (bad config) wait for a new value.
+    FAILED = "failed"
+    RETRYING = "retrying"  # transient error: retried by `retry_due()` after a short backoff
 
 
 @dataclass(slots=True)
@@ -21,8 +24,9 @@ class Status:
     state: ObjectState
     message: str = ""
     retriable: bool = False
-    attempts: int = 0  # consecutive transient failures, drives the backoff
+    attempts: int = 0  # consecutive failed attempts, drives the backoff
     retry_at: float | None = None
+    waiting_for: tuple[str, ...] = ()  # PENDING on dependencies: the ones not available
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,14 @@ from .connection import (
     VppConnection,
 )
 from .driver import VppDriver, vpp_descriptors
+from .events import InterfaceEvents
 
 __all__ = [
     "DEFAULT_API_DIR",
     "DEFAULT_SOCKET",
     "SOCKET_ENV",
     "IncompatibleVppError",
+    "InterfaceEvents",
     "VppApiError",
     "VppConnection",
     "VppDriver",

@@ -135,6 +135,10 @@ class VppConnection:
         self._contexts = itertools.count(1)
         self._msgs: dict[str, tuple[Any, int]] = {}
         self.calls: dict[str, int] = {}  # requests sent, by message name (for metrics/tests)
+        # Run after every successful connect (worker thread), e.g. to subscribe to events.
+        self.on_connect: list[Callable[[], None]] = []
+        # Event message name -> handler, called on vpp_papi's reader thread: keep it short.
+        self.event_handlers: dict[str, Callable[[Any], None]] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -157,9 +161,20 @@ class VppConnection:
         self._broken = False
         self._msgs = {}
         self._install_fast_receive(client)
+        client.register_event_callback(self._on_event)
         ping = self.call("control_ping")
         self.vpe_pid = int(ping.vpe_pid)
         log.info("connected to VPP %s (pid %d) on %s", self.version, self.vpe_pid, self.socket_path)
+        for hook in self.on_connect:
+            hook()
+
+    def _on_event(self, name: str, message: Any) -> None:
+        handler = self.event_handlers.get(name)
+        if handler is not None:
+            try:
+                handler(message)
+            except Exception:  # never let a handler kill vpp_papi's reader thread
+                log.exception("handling the VPP event %s failed", name)
 
     def disconnect(self) -> None:
         client, self._client = self._client, None

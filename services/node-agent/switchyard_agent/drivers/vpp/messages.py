@@ -4,7 +4,7 @@ The CRCs are those of the definitions in shared/vpp-api (VPP 26.10-rc0~374-gb575
 running VPP whose message table lacks one of the REQUIRED messages, or carries it with another
 CRC (its layout changed), is refused at start-up: vpp_papi would silently leave such a message
 unbound. OPTIONAL messages are used when present with the pinned CRC (weighted lb servers,
-added after VPP 26.06); otherwise the driver falls back.
+added after VPP 26.06; interface events); otherwise the driver falls back.
 
 Each request is listed with its reply (or, for a dump, its details message).
 """
@@ -76,6 +76,10 @@ OPTIONAL: dict[str, str] = {
     "lb_as_set_weight_reply": "0xe8d4e804",
     "lb_as_v2_dump": "0x1063f819",
     "lb_as_v2_details": "0x90064aae",
+    # Interface events: without them, new interfaces are found by the periodic dump only.
+    "want_interface_events": "0x476f5a08",
+    "want_interface_events_reply": "0xe8d4e804",
+    "sw_interface_event": "0x2d3d95a7",
 }
 
 
