@@ -15,6 +15,7 @@ from types import MappingProxyType
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard_contract.nodeconfig import NodeObject
 
+from .attachments.service import AttachmentService
 from .drivers.protocols import (
     DataplaneDriver,
     DriverUnavailable,
@@ -74,6 +75,10 @@ class Worker:
         self._revision: int | None = None
         self._persist_error: str | None = None
         self._undecoded: dict[str, str] = {}
+        self.attachments: AttachmentService | None = None  # set when CNI is served
+
+    def publish_result(self, result: ApplyResult | None) -> None:
+        self._publish(result)
 
     def _publish(self, result: ApplyResult | None = None) -> None:
         self.view = WorkerView(
@@ -97,6 +102,8 @@ class Worker:
                 log.warning("%s: not connected (%s); retrying in the background", driver.name, exc)
         self._publish(self.reconciler.resync())
         self._start_local_sources(sink)
+        if self.attachments is not None:
+            self.attachments.restore()
         try:
             persisted = self.store.load()
         except OSError as exc:

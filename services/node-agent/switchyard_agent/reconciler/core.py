@@ -46,6 +46,10 @@ class Reconciler:
         self._ledger = Ledger()  # believed present: owned, or foreign adopted because it matched
         self._foreign: dict[str, Dumped[Any]] = {}  # dumped, not ours: never mutated
         self._external: set[str] = set()  # announced by notify_available (e.g. a new interface)
+        # Keys a desired object brings into being (a pod tap provides vpp-interface/tap0):
+        # provided key -> the providing object's key. A dependency on a provided key waits for,
+        # and is ordered after, its provider.
+        self._providers: dict[str, str] = {}
         self._status: dict[str, Status] = {}
         self._suspended: set[str] = set()  # dataplanes whose connection dropped
         self._backlog: set[str] = set()  # keys skipped while their dataplane was suspended
@@ -152,6 +156,9 @@ class Reconciler:
 
     # ------------------------------------------------------------------ introspection
 
+    def descriptor(self, kind: str) -> Descriptor[Any] | None:
+        return self._descriptors.get(kind)
+
     @property
     def revision(self) -> int:
         return self._revision
@@ -181,6 +188,7 @@ class Reconciler:
         if self._desired.get(key) != value:
             self._status.pop(key, None)  # a new value earns a fresh start (attempts, backoff)
         self._desired[key] = value
+        self._note_provides(key, value)
 
     def _replace_actual(self, descriptor: Descriptor[Any], items: list[Dumped[Any]]) -> set[str]:
         kind = descriptor.kind
@@ -436,7 +444,18 @@ class Reconciler:
         return record is not None and record.owned
 
     def _desired_deps(self, key: str) -> tuple[str, ...]:
-        return tuple(self._descriptors[kind_of(key)].dependencies(self._desired[key]))
+        deps = self._descriptors[kind_of(key)].dependencies(self._desired[key])
+        return tuple(self._provider_of(dep) for dep in deps)
+
+    def _provider_of(self, dep: str) -> str:
+        provider = self._providers.get(dep)
+        return provider if provider is not None and provider in self._desired else dep
+
+    def _note_provides(self, key: str, value: object) -> None:
+        provides = getattr(self._descriptors.get(kind_of(key)), "provides", None)
+        if provides is not None:
+            for provided in provides(value):
+                self._providers[provided] = key
 
     def _recorded_deps(self, key: str) -> tuple[str, ...]:
         record = self._ledger.get(key)
