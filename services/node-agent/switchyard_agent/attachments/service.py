@@ -84,7 +84,9 @@ class AttachmentService:
         upserts, removals = self._desired.local_update(update)
         if not upserts and not removals:
             return None
-        result = self._reconciler.apply_delta(self._reconciler.revision, upserts, removals)
+        result = self._reconciler.apply_delta(
+            self._reconciler.revision, upserts, removals, remove_now=True
+        )
         self._published(result)
         return result
 

@@ -17,9 +17,11 @@ from typing import Any
 from ..descriptors import ConnectionLost, Descriptor, Dumped, kind_of
 from .ordering import dependency_order
 from .passes import ApplyObserver, CallOutcome, Pass, Suspended
+from .providers import Providers
 from .result import ApplyResult, Failure
 from .retry import RetryPolicy
 from .state import Ledger, ObjectState, Record, Status
+from .summary import summarize
 
 
 class Reconciler:
@@ -46,10 +48,8 @@ class Reconciler:
         self._ledger = Ledger()  # believed present: owned, or foreign adopted because it matched
         self._foreign: dict[str, Dumped[Any]] = {}  # dumped, not ours: never mutated
         self._external: set[str] = set()  # announced by notify_available (e.g. a new interface)
-        # Keys a desired object brings into being (a pod tap provides vpp-interface/tap0):
-        # provided key -> the providing object's key. A dependency on a provided key waits for,
-        # and is ordered after, its provider.
-        self._providers: dict[str, str] = {}
+        self._providers = Providers()  # e.g. a pod tap provides vpp-interface/tap0
+        self._remove_now: set[str] = set()  # removals not waiting for the first snapshot
         self._status: dict[str, Status] = {}
         self._suspended: set[str] = set()  # dataplanes whose connection dropped
         self._backlog: set[str] = set()  # keys skipped while their dataplane was suspended
@@ -73,12 +73,21 @@ class Reconciler:
         return self._run(dirty)
 
     def apply_delta(
-        self, revision: int, upserts: Mapping[str, object], removals: Iterable[str]
+        self,
+        revision: int,
+        upserts: Mapping[str, object],
+        removals: Iterable[str],
+        *,
+        remove_now: bool = False,
     ) -> ApplyResult:
+        """With `remove_now`, the removals are deleted even before the first snapshot (a pod's
+        interface on CNI DEL: the node itself, not the controller, says it must go)."""
         dirty = set(upserts)
         for key in removals:
             self._desired.pop(key, None)
             dirty.add(key)
+            if remove_now:
+                self._remove_now.add(key)
         for key, value in upserts.items():
             self._set_desired(key, value)
         self._revision = revision
@@ -188,7 +197,7 @@ class Reconciler:
         if self._desired.get(key) != value:
             self._status.pop(key, None)  # a new value earns a fresh start (attempts, backoff)
         self._desired[key] = value
-        self._note_provides(key, value)
+        self._providers.note(key, self._descriptors.get(kind_of(key)), value)
 
     def _replace_actual(self, descriptor: Descriptor[Any], items: list[Dumped[Any]]) -> set[str]:
         kind = descriptor.kind
@@ -257,11 +266,12 @@ class Reconciler:
         if key not in self._desired:
             if record is None:
                 self._status.pop(key, None)
+                self._remove_now.discard(key)
             elif not record.owned:  # adopted foreign object: let go of it, never delete it
                 self._ledger.pop(key)
                 self._foreign[key] = Dumped(record.value, False, record.metadata)
                 self._status.pop(key, None)
-            elif self._primed:
+            elif self._primed or key in self._remove_now:
                 deletes.append(key)
             return
         want = self._desired[key]
@@ -445,17 +455,7 @@ class Reconciler:
 
     def _desired_deps(self, key: str) -> tuple[str, ...]:
         deps = self._descriptors[kind_of(key)].dependencies(self._desired[key])
-        return tuple(self._provider_of(dep) for dep in deps)
-
-    def _provider_of(self, dep: str) -> str:
-        provider = self._providers.get(dep)
-        return provider if provider is not None and provider in self._desired else dep
-
-    def _note_provides(self, key: str, value: object) -> None:
-        provides = getattr(self._descriptors.get(kind_of(key)), "provides", None)
-        if provides is not None:
-            for provided in provides(value):
-                self._providers[provided] = key
+        return tuple(self._providers.resolve(dep, self._desired) for dep in deps)
 
     def _recorded_deps(self, key: str) -> tuple[str, ...]:
         record = self._ledger.get(key)
@@ -491,21 +491,4 @@ class Reconciler:
         acc.new_failures.append(failure)
 
     def _result(self, acc: Pass) -> ApplyResult:
-        failed = (ObjectState.FAILED, ObjectState.RETRYING)
-        failures = [
-            Failure(key, s.message, s.retriable)
-            for key, s in sorted(self._status.items())
-            if s.state in failed
-        ]
-        failures += acc.dump_failures  # no per-key status, but the result must not look clean
-        pending = sorted(k for k, s in self._status.items() if s.state is ObjectState.PENDING)
-        return ApplyResult(
-            revision=self._revision,
-            failures=tuple(failures),
-            pending=tuple(pending),
-            created=acc.created,
-            updated=acc.updated,
-            deleted=acc.deleted,
-            new_failures=tuple(acc.new_failures),
-            suspended=tuple(sorted(self._suspended)),
-        )
+        return summarize(self._revision, self._status, acc, self._suspended)
