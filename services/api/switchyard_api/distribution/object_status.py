@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from switchyard_contract.nodeconfig import LbVip, NodeObject, ServiceFrontend
 
 from ..compiler.problems import CompileError
 from ..resources.node import NodeStatus
+from ..store.attachments import Attached, effective
 from ..store.models import StoredObject
 from .intent_state import CompiledState
 
@@ -34,12 +36,14 @@ class ObjectStatusView:
         nodes: list[StoredObject],
         failures: dict[Owner, list[dict[str, str]]],
         compile_errors: dict[Owner, list[dict[str, str]]],
+        attachments: Mapping[tuple[str, str], list[Attached]] | None = None,
     ) -> None:
         self.applied = sorted(
             NodeStatus.model_validate(row.status or {}).appliedRevision or 0 for row in nodes
         )
         self.failures = failures
         self.compile_errors = compile_errors
+        self.attachments = attachments or {}
 
     def status_of(self, row: StoredObject) -> dict[str, Any]:
         owner = (row.kind, row.namespace, row.name)
@@ -49,7 +53,23 @@ class ObjectStatusView:
             "totalNodes": len(self.applied),
             "failures": self.failures.get(owner, []),
             "compileErrors": self.compile_errors.get(owner, []),
+            **self._attachment(row),
         }
+
+    def _attachment(self, row: StoredObject) -> dict[str, Any]:
+        if row.kind != "Pod":
+            return {}
+        found = effective(self.attachments.get((row.namespace, row.name)), row.spec["nodeName"])
+        if found is None:
+            return {}
+        attachment = {
+            "node": found.node,
+            "containerID": found.container_id,
+            "interface": found.interface,
+            "ips": list(found.ips),
+            "mode": found.mode,
+        }
+        return {"attachment": attachment}
 
 
 def attribute(

@@ -17,6 +17,7 @@ from ..representation import to_document
 from ..resources.common import API_VERSION, LabelSelector
 from ..resources.registry import KindInfo
 from ..resources.selector_syntax import parse_label_selector
+from ..store.attachments import attachments_by_pod
 from ..store.models import StoredObject
 from ..writes import IntentWriter
 from .documents import DocumentModels
@@ -61,17 +62,19 @@ def document_of(info: KindInfo, row: StoredObject, view: ObjectStatusView | None
     return document
 
 
-def status_view(request: Request) -> ObjectStatusView:
-    """Convergence of objects: nodes' reports, attributed by this replica's compiled state."""
+def status_view(request: Request, kind: str = "") -> ObjectStatusView:
+    """Convergence of objects: nodes' reports, attributed by this replica's compiled state;
+    for Pods also the attachments their nodes reported."""
     store = request.app.state.store
     nodes = store.list_all("Node")
+    attachments = attachments_by_pod(store) if kind == "Pod" else None
     distribution = getattr(request.app.state, "distribution", None)
     if distribution is None:
         failures, errors = attribute(None, nodes)
     else:
         hub = distribution.hub
         failures, errors = hub.run_blocking(attribute, hub.state, nodes)
-    return ObjectStatusView(nodes, failures, errors)
+    return ObjectStatusView(nodes, failures, errors, attachments)
 
 
 def encode_cursor(namespace: str, name: str) -> str:
@@ -128,7 +131,7 @@ def list_objects(
         if more or len(rows) < batch:
             break
         after = (rows[-1].namespace, rows[-1].name)
-    view = status_view(request) if items and info.status_model is None else None
+    view = status_view(request, info.kind) if items and info.status_model is None else None
     metadata: dict[str, Any] = {"resourceVersion": str(revision)}
     if more:
         metadata["continue"] = encode_cursor(items[-1].namespace, items[-1].name)
@@ -246,7 +249,7 @@ def _item_routes(
         row = request.app.state.store.get(info.kind, namespace, name)
         if row is None:
             raise not_found(f"{one} {namespace + '/' if namespace else ''}{name}")
-        return object_response(info, row, view=status_view(request))
+        return object_response(info, row, view=status_view(request, info.kind))
 
     @router.put(
         path,
