@@ -4,13 +4,14 @@ bodies over the agent's unix socket (root only, 0600). Documented in docs/pod-at
     POST   /v1/attachments                       AddRequest -> AddReply | ErrorReply
     DELETE /v1/attachments/{containerID}/{ifName}             -> {} (unknown is fine)
     GET    /v1/attachments/{containerID}/{ifName}             -> AddReply | ErrorReply (CHECK)
+    GET    /v1/attachments/{containerID}/{ifName}?verify=false -> AddReply | 404 (lookup)
 
 Errors carry a CNI error code (docs: the CNI spec's table) and a message for a person.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +42,8 @@ class AddRequest(BaseModel):
     addresses: list[Address] = Field(min_length=1)
     unnumbered_interface: str = Field(default="", alias="unnumberedInterface")
     memif_socket_dir: str = Field(default="/run/switchyard/memif", alias="memifSocketDir")
+    # The IPAM plugin's result, kept so that a repeated ADD returns the same CNI result.
+    ipam_result: dict[str, Any] = Field(default_factory=dict, alias="ipamResult")
 
 
 class AddReply(BaseModel):
@@ -48,6 +51,8 @@ class AddReply(BaseModel):
     vpp_interface: str = Field(alias="vppInterface")
     mode: str
     memif_socket: str = Field(default="", alias="memifSocket")
+    netns: str = ""
+    ipam_result: dict[str, Any] = Field(default_factory=dict, alias="ipamResult")
 
 
 class ErrorReply(BaseModel):

@@ -61,6 +61,11 @@ def create_app(
 
     async def check(request: Request) -> JSONResponse:
         cid, ifname = request.path_params["cid"], request.path_params["ifname"]
+        if request.query_params.get("verify") == "false":
+            found = await job(lambda: service.lookup(cid, ifname))
+            if found is None:
+                return _error(404, CODE_GENERIC, f"no attachment of {ifname} to {cid}")
+            return JSONResponse(found.model_dump(by_alias=True))
         try:
             reply = await job(lambda: service.check(cid, ifname))
         except AttachError as exc:

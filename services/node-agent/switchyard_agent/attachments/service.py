@@ -55,10 +55,13 @@ def desired_object(attachment: Attachment) -> PodInterface:
 
 
 def reply_of(attachment: Attachment) -> AddReply:
+    request = attachment.add_request
     return AddReply(
         vpp_interface=attachment.vpp_interface,
-        mode=attachment.add_request.mode,
+        mode=request.mode,
         memif_socket=attachment.memif_socket,
+        netns=request.netns,
+        ipam_result=request.ipam_result,
     )
 
 
@@ -131,6 +134,10 @@ class AttachmentService:
         for provided in value.provides():
             # What hung on the interface (cnat feature, ACL bindings) went with it.
             self._published(self._reconciler.notify_unavailable(provided))
+
+    def lookup(self, container_id: str, ifname: str) -> AddReply | None:
+        known = self.store.get(container_id, ifname)
+        return reply_of(known) if known is not None else None
 
     def check(self, container_id: str, ifname: str) -> AddReply:
         known = self.store.get(container_id, ifname)

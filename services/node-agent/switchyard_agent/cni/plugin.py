@@ -100,6 +100,10 @@ def _result(
 
 
 def cmd_add(config: dict[str, Any], inv: Invocation) -> dict[str, Any]:
+    status, known = client.call(_socket(config), "GET", _attachment_path(inv) + "?verify=false")
+    if status == 200 and known.get("netns") == inv.netns:
+        # Already attached (a runtime retrying): the same result, no second allocation.
+        return _result(config, inv, known.get("ipamResult") or {}, known)
     ipam_result = ipam.delegate("ADD", config, inv) or {}
     try:
         request = {
@@ -112,6 +116,7 @@ def cmd_add(config: dict[str, Any], inv: Invocation) -> dict[str, Any]:
             "mtu": int(config.get("mtu") or 0),
             "addresses": _addresses(ipam_result),
             "unnumberedInterface": str(config.get("unnumberedInterface") or ""),
+            "ipamResult": ipam_result,
         }
         if config.get("memifSocketDir"):
             request["memifSocketDir"] = str(config["memifSocketDir"])
