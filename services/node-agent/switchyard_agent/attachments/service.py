@@ -8,6 +8,7 @@ record, so nothing is left behind. DEL of an unknown attachment succeeds.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from .protocol import CODE_GENERIC, CODE_TRY_AGAIN, AddReply, AddRequest
 from .store import Attachment, AttachmentStore
 
 SOURCE = "cni"
+log = logging.getLogger(__name__)
 
 
 class AttachError(Exception):
@@ -81,7 +83,13 @@ class AttachmentService:
     def restore(self) -> None:
         """At start: every recorded attachment joins the desired state again."""
         objects = {o.key: o for o in (desired_object(a) for a in self.store.all())}
-        self._apply(LocalUpdate(objects, replace=True, source=SOURCE))
+        result = self._apply(LocalUpdate(objects, replace=True, source=SOURCE))
+        if objects:
+            log.info(
+                "restored %d pod attachment(s)%s",
+                len(objects),
+                f" ({result.created} re-created in VPP)" if result is not None else "",
+            )
 
     def _apply(self, update: LocalUpdate) -> ApplyResult | None:
         upserts, removals = self._desired.local_update(update)

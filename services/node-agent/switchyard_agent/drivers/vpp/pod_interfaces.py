@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, TypeVar
 
-from ...descriptors import Dumped, PermanentError
+from ...descriptors import Dumped, TransientError
 from .common import U32_MAX, VppContext
 from .connection import VppApiError
 
@@ -31,7 +31,8 @@ def bring_up(ctx: VppContext, sw_if_index: int, unnumbered_to: str) -> None:
     if unnumbered_to:
         lender = ctx.interfaces.by_name.get(unnumbered_to)
         if lender is None:
-            raise PermanentError(
+            # Retried: after a VPP restart its startup config may still be creating it.
+            raise TransientError(
                 f"unnumberedInterface {unnumbered_to!r} does not exist in VPP: create it "
                 "(e.g. a loopback holding the pods' gateway address) or leave it out"
             )
