@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,16 @@ def test_version_lists_the_supported_versions() -> None:
     assert out.returncode == 0
     body = json.loads(out.stdout)
     assert body["cniVersion"] == "1.0.0" and "1.0.0" in body["supportedVersions"]
+
+
+def test_the_plugin_needs_nothing_but_the_standard_library() -> None:
+    """So it can run from the host's CNI bin directory (see docs/pod-attachment.md)."""
+    code = (
+        "import sys, switchyard_agent.cni.plugin; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'grpc', 'google'}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
 
 
 def test_add_puts_the_pod_on_a_vpp_tap_and_del_removes_everything(
@@ -91,6 +103,10 @@ def test_check_fails_after_the_pod_interface_is_deleted_by_hand(
     result = cni("ADD", config, CONTAINER, netns).output
     assert cni("CHECK", {**config, "prevResult": result}, CONTAINER, netns).code == 0
     (tap,) = taps(emulator)
+    netns.ip("link", "set", "eth0", "down")
+    netns.ip("addr", "flush", "dev", "eth0")  # someone removes the pod's address
+    lost = cni("CHECK", {**config, "prevResult": result}, CONTAINER, netns)
+    assert lost.code == 1 and "lacks its address" in lost.output["msg"]
     emulator.delete_interface(tap["sw_if_index"])  # someone deletes the tap in VPP
     checked = cni("CHECK", {**config, "prevResult": result}, CONTAINER, netns)
     assert checked.code == 1
@@ -103,7 +119,7 @@ def test_check_fails_after_the_pod_interface_is_deleted_by_hand(
 def test_memif_attachment(
     agent: AgentProcess, emulator: Emulator, netns: Netns, tmp_path: Path
 ) -> None:
-    sockets = tmp_path / "memif"
+    sockets = Path(tempfile.mkdtemp(prefix="sy-memif-"))  # short: a unix socket path
     config = network_config(tmp_path, agent.cni_socket, mode="memif", memifSocketDir=str(sockets))
     added = cni("ADD", config, CONTAINER, netns)
     assert added.code == 0, added.output
@@ -116,16 +132,29 @@ def test_memif_attachment(
     (vpp_memif,) = memif["interfaces"]
     assert vpp_memif["role"] == 0 and vpp_memif["socket_id"] == 1  # VPP is master
     assert taps(emulator) == [] and netns.ip("link", "show", "eth0") == ""  # no kernel side
+    assert socket.is_socket()  # VPP listens: the runtime mounts the directory into the pod
+    prev = {**config, "prevResult": added.output}
+    assert cni("CHECK", prev, CONTAINER, netns).code == 0
     assert cni("DEL", config, CONTAINER, netns).code == 0
     memif = emulator.state()["memif"]
     assert memif["interfaces"] == [] and "1" not in memif["sockets"]
+    assert not socket.exists()
+    checked = cni("CHECK", prev, CONTAINER, netns)
+    assert checked.code == 1 and checked.output["code"] == 999  # nothing to check any more
     assert allocated(tmp_path) == []
 
 
 def test_a_pod_can_ask_for_memif_through_cni_args(
     agent: AgentProcess, emulator: Emulator, netns: Netns, tmp_path: Path
 ) -> None:
-    config = network_config(tmp_path, agent.cni_socket, memifSocketDir=str(tmp_path / "m"))
+    long_dir = tmp_path / ("d" * 60)
+    config = network_config(tmp_path, agent.cni_socket, memifSocketDir=str(long_dir))
+    too_long = cni("ADD", config, CONTAINER, netns, extra_args="SWITCHYARD_INTERFACE_MODE=memif")
+    assert too_long.code == 1 and too_long.output["code"] == 7
+    assert "use a shorter memifSocketDir" in too_long.output["msg"]
+    assert allocated(tmp_path) == [] and emulator.state()["memif"]["interfaces"] == []
+
+    config["memifSocketDir"] = tempfile.mkdtemp(prefix="sy-memif-")
     added = cni("ADD", config, CONTAINER, netns, extra_args="SWITCHYARD_INTERFACE_MODE=memif")
     assert added.code == 0, added.output
     assert "socketPath" in added.output["interfaces"][0]

@@ -58,6 +58,7 @@ class VppState:
     def close(self) -> None:
         """This VPP goes away (crash, reset, exit): release what it holds in the kernel."""
         self.tap.close()
+        self.memif.close()
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -2,11 +2,16 @@
 
 Socket id 0 is VPP's default socket (/run/vpp/memif.sock) and cannot be changed or deleted.
 A socket id in use by an interface cannot be deleted. Interfaces are named
-memif<socket_id>/<id>; (socket, id) is unique.
+memif<socket_id>/<id>; (socket, id) is unique. As VPP does, the first master interface on a
+socket makes it listen (a real unix socket file the pod's side could connect to); the file
+goes with the socket's last interface, or with VPP.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +30,40 @@ DEFAULT_SOCKET = "/run/vpp/memif.sock"
 class MemifState:
     sockets: dict[int, str] = field(default_factory=lambda: {0: DEFAULT_SOCKET})
     interfaces: dict[int, Fields] = field(default_factory=dict)  # sw_if_index -> memif
+    listening: dict[int, socket.socket] = field(default_factory=dict)  # socket id -> listener
+
+    def listen(self, socket_id: int) -> None:
+        path = self.sockets[socket_id]
+        if socket_id in self.listening or socket_id == 0:
+            return
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            listener.bind(path)
+            listener.listen(1)
+        except OSError as exc:
+            listener.close()
+            raise ApiError(INVALID_ARGUMENT, f"cannot listen on {path}: {exc}") from exc
+        self.listening[socket_id] = listener
+
+    def _unlisten(self, socket_id: int) -> None:
+        listener = self.listening.pop(socket_id, None)
+        if listener is not None:
+            listener.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self.sockets[socket_id])
 
     def forget(self, sw_if_index: int) -> None:
-        self.interfaces.pop(sw_if_index, None)
+        gone = self.interfaces.pop(sw_if_index, None)
+        if gone is not None and not any(
+            m["socket_id"] == gone["socket_id"] for m in self.interfaces.values()
+        ):
+            self._unlisten(gone["socket_id"])
+
+    def close(self) -> None:
+        for socket_id in list(self.listening):
+            self._unlisten(socket_id)
 
     def snapshot(self) -> Fields:
         return {
@@ -67,6 +103,8 @@ def memif_create_v2(state: VppState, mp: Any) -> Fields:
     if mp.ring_size and mp.ring_size & (mp.ring_size - 1):
         raise ApiError(INVALID_VALUE, "ring_size must be a power of 2")
     name = f"memif{mp.socket_id}/{mp.id}"
+    if int(mp.role) == 0:
+        memif.listen(mp.socket_id)
     sw_if_index = state.interfaces.add(name, "memif", flags=0)
     memif.interfaces[sw_if_index] = {
         "id": mp.id,

@@ -15,7 +15,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_SOCKET = "/run/switchyard/cni.sock"
+from .paths import DEFAULT_MEMIF_DIR, DEFAULT_SOCKET
+
+__all__ = ["DEFAULT_SOCKET"]
+
 
 # CNI 1.0 error codes (spec: "Error"): 11 = try again later.
 CODE_INCOMPATIBLE = 1
@@ -41,7 +44,7 @@ class AddRequest(BaseModel):
     mtu: int = Field(default=0, ge=0, le=65535)
     addresses: list[Address] = Field(min_length=1)
     unnumbered_interface: str = Field(default="", alias="unnumberedInterface")
-    memif_socket_dir: str = Field(default="/run/switchyard/memif", alias="memifSocketDir")
+    memif_socket_dir: str = Field(default=DEFAULT_MEMIF_DIR, alias="memifSocketDir")
     # The IPAM plugin's result, kept so that a repeated ADD returns the same CNI result.
     ipam_result: dict[str, Any] = Field(default_factory=dict, alias="ipamResult")
 

@@ -99,14 +99,18 @@ class AttachmentServer:
 
     async def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Bound and listening under a temporary name, then renamed: the socket appears only
+        # when it accepts connections (a plugin never sees a refused connection at start-up).
+        pending = self.path.with_name(self.path.name + ".new")
         with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+            pending.unlink()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)  # created 0600: the socket attaches pods, root only
         try:
-            sock.bind(str(self.path))
+            sock.bind(str(pending))
         finally:
             os.umask(old)
+        sock.listen(128)
         config = uvicorn.Config(self._app, log_level="warning", access_log=False, lifespan="off")
         self._server = _QuietServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
@@ -115,6 +119,7 @@ class AttachmentServer:
                 self._task.result()
                 raise RuntimeError("attachment server stopped during startup")
             await asyncio.sleep(0.01)
+        os.replace(pending, self.path)
         log.info("serving pod attachments on %s", self.path)
 
     async def stop(self) -> None:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from ..learned_routes import LocalUpdate, MergedDesired
 from ..reconciler import ApplyResult, Reconciler
 from .objects import MEMIF_KIND, TAP_KIND, PodInterface, PodMemif, PodTap
-from .protocol import CODE_GENERIC, CODE_TRY_AGAIN, AddReply, AddRequest
+from .protocol import CODE_GENERIC, CODE_INVALID_CONFIG, CODE_TRY_AGAIN, AddReply, AddRequest
 from .store import Attachment, AttachmentStore
 
 SOURCE = "cni"
+MAX_UNIX_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 log = logging.getLogger(__name__)
 
 
@@ -115,6 +115,12 @@ class AttachmentService:
         socket = ""
         if request.mode == "memif":
             socket = os.path.join(request.memif_socket_dir, request.container_id[:64], "memif.sock")
+            if len(socket.encode()) > MAX_UNIX_PATH:
+                raise AttachError(
+                    CODE_INVALID_CONFIG,
+                    f"memif socket path {socket} is longer than {MAX_UNIX_PATH} bytes (a unix "
+                    "socket's limit): use a shorter memifSocketDir",
+                )
         name = f"memif{slot}/0" if request.mode == "memif" else f"tap{slot}"
         attachment = Attachment(request.model_dump(), slot, name, socket)
         value = desired_object(attachment)
@@ -160,9 +166,7 @@ class AttachmentService:
                 f"VPP has no interface {known.vpp_interface} for {ifname} of container "
                 f"{container_id}",
             )
-        if isinstance(value, PodTap):
-            _check_netns(value)
-        elif not os.path.exists(value.socket_path):
+        if isinstance(value, PodMemif) and not os.path.exists(value.socket_path):
             raise AttachError(CODE_GENERIC, f"memif socket {value.socket_path} is missing")
         return reply_of(known)
 
@@ -176,16 +180,6 @@ def _problem(result: ApplyResult | None, key: str) -> str | None:
     if key in result.pending:
         return "VPP is not connected to the agent; try again later"
     return None
-
-
-def _check_netns(value: PodTap) -> None:
-    command = ["nsenter", f"--net={value.netns}", "ip", "-o", "addr", "show", "dev", value.ifname]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise AttachError(CODE_GENERIC, f"{value.ifname} is missing in {value.netns}")
-    for prefix in value.prefixes:
-        if f" {prefix} " not in done.stdout:
-            raise AttachError(CODE_GENERIC, f"{value.ifname} in {value.netns} lacks {prefix}")
 
 
 __all__ = ["MEMIF_KIND", "TAP_KIND", "AttachError", "AttachmentService"]

@@ -15,8 +15,8 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import IO, Any
 
-from ..attachments.protocol import DEFAULT_SOCKET
-from . import client, ipam
+from ..attachments.paths import DEFAULT_SOCKET
+from . import client, ipam, netns
 from .spec import (
     CNI_VERSION,
     INVALID_CONFIG,
@@ -153,6 +153,8 @@ def cmd_check(config: dict[str, Any], inv: Invocation) -> None:
     status, reply = client.call(_socket(config), "GET", _attachment_path(inv))
     if status != 200:
         raise _agent_error(status, reply)
+    if reply.get("mode") != "memif":  # the agent checked VPP; the pod's side is checked here
+        netns.check(inv.netns, inv.ifname, config["prevResult"])
 
 
 def cmd_status(config: dict[str, Any]) -> None:
