@@ -17,7 +17,7 @@ from switchyard_contract.nodeconfig import NodeDelta
 
 from ..auth import TokenStore
 from ..settings import Settings
-from ..store.attachments import ReportedAttachment, record_report
+from ..store.attachments import ReportedAttachment, acceptable, record_report
 from .hub import DistributionHub
 from .intent_state import merge_deltas
 from .session import AgentSession
@@ -123,8 +123,10 @@ class DistributionService:
                 a.namespace, a.pod, a.container_id, a.interface, tuple(a.ips), a.mode, a.detached
             )
             for a in report.attachments
-            if a.namespace and a.pod and a.container_id and (a.interface or a.detached)
+            if acceptable(a)
         ]
+        if len(items) != len(report.attachments):
+            log.warning("node %s reported malformed pod attachments: ignored", node)
         try:
             await asyncio.to_thread(record_report, self.hub.state.store, node, items, report.full)
         except Exception:

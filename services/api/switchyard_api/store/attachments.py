@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -41,6 +42,20 @@ class Attached:
     interface: str
     ips: tuple[str, ...]
     mode: str
+
+
+def acceptable(item: Any) -> bool:
+    """A reported attachment that fits the table: names within their limits, a few IPs."""
+    return (
+        0 < len(item.namespace) <= 63
+        and 0 < len(item.pod) <= 253
+        and 0 < len(item.container_id) <= 256
+        and len(item.interface) <= 64
+        and (bool(item.interface) or item.detached)
+        and len(item.ips) <= 4
+        and all(len(ip) <= 45 for ip in item.ips)
+        and item.mode in ("tap", "memif", "")
+    )
 
 
 def record_report(
@@ -131,4 +146,11 @@ def effective(attachments: list[Attached] | None, node: str) -> Attached | None:
     return mine[-1] if mine else None
 
 
-__all__ = ["Attached", "ReportedAttachment", "attachments_by_pod", "effective", "record_report"]
+__all__ = [
+    "Attached",
+    "ReportedAttachment",
+    "acceptable",
+    "attachments_by_pod",
+    "effective",
+    "record_report",
+]
