@@ -22,6 +22,16 @@ def taps(emulator: Emulator) -> list[dict[str, Any]]:
     return taps
 
 
+def host_routes(emulator: Emulator) -> dict[str, list[int]]:
+    """Table 0's host routes: prefix -> the interfaces of their paths."""
+    (table,) = [t for t in emulator.state()["ip"] if t["table_id"] == 0 and not t["is_ip6"]]
+    return {
+        r["prefix"]: [p["sw_if_index"] for p in r["paths"]]
+        for r in table["routes"]
+        if r["prefix"].endswith("/32")
+    }
+
+
 def interface_names(emulator: Emulator) -> list[str]:
     return [i["name"] for i in emulator.state()["interfaces"]]
 
@@ -72,6 +82,8 @@ def test_add_puts_the_pod_on_a_vpp_tap_and_del_removes_everything(
     assert state["addressing"]["unnumbered"] == {
         str(vpp_tap["sw_if_index"]): by_name["loop0"]["sw_if_index"]
     }
+    pod_ip = ip["address"].split("/")[0]
+    assert host_routes(emulator) == {f"{pod_ip}/32": [vpp_tap["sw_if_index"]]}
 
     again = cni("ADD", config, CONTAINER, netns)
     assert again.code == 0 and again.output == result  # idempotent: the same result
@@ -86,6 +98,7 @@ def test_add_puts_the_pod_on_a_vpp_tap_and_del_removes_everything(
         assert deleted.output == {}
     assert taps(emulator) == []
     assert "tap1" not in interface_names(emulator)
+    assert host_routes(emulator) == {}
     assert netns.addresses("eth0") == [] and netns.ip("link", "show", "eth0") == ""
     assert allocated(tmp_path) == []  # the address is released
 

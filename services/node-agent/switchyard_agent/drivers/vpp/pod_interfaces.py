@@ -9,6 +9,8 @@ VPP by its tag (`switchyard-cni:<container>/<ifname>`), which survives nothing b
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from ...descriptors import Dumped, TransientError
@@ -45,6 +47,43 @@ def bring_up(ctx: VppContext, sw_if_index: int, unnumbered_to: str) -> None:
     ctx.conn.call("sw_interface_set_flags", sw_if_index=sw_if_index, flags=ADMIN_UP)
 
 
+def host_routes(ctx: VppContext, sw_if_index: int, prefixes: Iterable[str], add: bool) -> None:
+    """A host route per pod address via its interface (table 0): VPP forwards to the pod
+    without resolving the address on an unnumbered link. Removing a missing one is fine."""
+    for prefix in prefixes:
+        address = ipaddress.ip_interface(prefix).ip
+        v6 = address.version == 6
+        path = {
+            "sw_if_index": sw_if_index,
+            "table_id": 0,
+            "rpf_id": 0,
+            "weight": 1,
+            "preference": 0,
+            "type": 0,
+            "flags": 0,
+            "proto": int(v6),
+            "nh": {
+                "address": {"ip6" if v6 else "ip4": str(address)},
+                "via_label": 0,
+                "obj_id": 0,
+                "classify_table_index": U32_MAX,
+            },
+            "n_labels": 0,
+            "label_stack": [{}] * 16,
+        }
+        route = {
+            "table_id": 0,
+            "prefix": f"{address}/{address.max_prefixlen}",
+            "n_paths": 1 if add else 0,
+            "paths": [path] if add else [],
+        }
+        try:
+            ctx.conn.call("ip_route_add_del", is_add=add, is_multipath=False, route=route)
+        except VppApiError as exc:
+            if add or exc.retval != -6:  # NO_SUCH_ENTRY on removal: already gone
+                raise
+
+
 def record_of(value: Any, sw_if_index: int) -> dict[str, Any]:
     return {
         "sw_if_index": sw_if_index,
@@ -79,4 +118,12 @@ def delete_quietly(ctx: VppContext, message: str, sw_if_index: int) -> None:
             raise
 
 
-__all__ = ["U32_MAX", "bring_up", "delete_quietly", "dump_recorded", "record_of", "tagged_index"]
+__all__ = [
+    "U32_MAX",
+    "bring_up",
+    "delete_quietly",
+    "dump_recorded",
+    "host_routes",
+    "record_of",
+    "tagged_index",
+]

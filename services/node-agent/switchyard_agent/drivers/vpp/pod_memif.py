@@ -17,7 +17,14 @@ from ...attachments.objects import MEMIF_KIND, PodMemif
 from ...descriptors import Dumped
 from .common import VppDescriptor
 from .connection import VppApiError
-from .pod_interfaces import bring_up, delete_quietly, dump_recorded, record_of, tagged_index
+from .pod_interfaces import (
+    bring_up,
+    delete_quietly,
+    dump_recorded,
+    host_routes,
+    record_of,
+    tagged_index,
+)
 
 ROLE_MASTER = 0
 MODE_ETHERNET = 0
@@ -63,6 +70,7 @@ class PodMemifDescriptor(VppDescriptor[PodMemif]):
             )
             self.ctx.interfaces.refresh()
             bring_up(self.ctx, index, value.unnumbered_to)
+            host_routes(self.ctx, index, value.prefixes, add=True)
         except Exception:
             if index is not None:
                 delete_quietly(self.ctx, "memif_delete", index)
@@ -74,6 +82,7 @@ class PodMemifDescriptor(VppDescriptor[PodMemif]):
     def delete(self, value: PodMemif, metadata: object) -> None:
         index = tagged_index(self.ctx, value.tag)
         if index is not None:
+            host_routes(self.ctx, index, value.prefixes, add=False)
             delete_quietly(self.ctx, "memif_delete", index)
         self._drop_socket(value.socket_id)
         with contextlib.suppress(OSError):

@@ -13,7 +13,14 @@ from collections.abc import Iterable
 from ...attachments.objects import TAP_KIND, PodTap
 from ...descriptors import Dumped
 from .common import VppDescriptor
-from .pod_interfaces import bring_up, delete_quietly, dump_recorded, record_of, tagged_index
+from .pod_interfaces import (
+    bring_up,
+    delete_quietly,
+    dump_recorded,
+    host_routes,
+    record_of,
+    tagged_index,
+)
 
 
 class PodTapDescriptor(VppDescriptor[PodTap]):
@@ -55,6 +62,7 @@ class PodTapDescriptor(VppDescriptor[PodTap]):
         try:
             self.ctx.interfaces.refresh()
             bring_up(self.ctx, index, value.unnumbered_to)
+            host_routes(self.ctx, index, value.prefixes, add=True)
         except Exception:
             delete_quietly(self.ctx, "tap_delete_v2", index)
             raise
@@ -64,6 +72,7 @@ class PodTapDescriptor(VppDescriptor[PodTap]):
     def delete(self, value: PodTap, metadata: object) -> None:
         index = tagged_index(self.ctx, value.tag)
         if index is not None:
+            host_routes(self.ctx, index, value.prefixes, add=False)
             delete_quietly(self.ctx, "tap_delete_v2", index)
         self.store.delete(self.kind, value.key)
 
