@@ -27,6 +27,8 @@ def test_agent_not_running_is_a_try_again_later_error_that_leaves_nothing(
     assert str(socket) in error["msg"]
     assert allocated(tmp_path) == []  # nothing allocated is kept
     assert netns.ip("link", "show", "eth0") == ""
+    status = cni("STATUS", config, "", None)  # CNI 1.1's readiness question
+    assert status.code == 1 and status.output["code"] == 50
 
 
 def test_exhausted_addresses_are_reported_and_leave_nothing_in_vpp(

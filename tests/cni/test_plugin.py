@@ -105,6 +105,7 @@ def test_add_puts_the_pod_on_a_vpp_tap_and_del_removes_everything(
 
 def test_del_without_add_succeeds(agent: AgentProcess, netns: Netns, tmp_path: Path) -> None:
     config = network_config(tmp_path, agent.cni_socket)
+    assert cni("STATUS", config, "", None).code == 0  # the agent answers: ready
     assert cni("DEL", config, "never-added", netns).code == 0
     assert cni("DEL", config, "never-added", None).code == 0  # the netns may be gone already
 
