@@ -62,6 +62,7 @@ def reset_store(url: str) -> None:
             "api_tokens",
             "store_meta",
             "node_reports",
+            "pod_attachments",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text("UPDATE revision_counter SET value = 0"))

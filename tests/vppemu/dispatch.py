@@ -74,6 +74,7 @@ class Dispatcher:
         return Route(mdef, PLAIN, handler, reply, None, status, decode, encode)
 
     def reset_state(self) -> None:
+        self.state.close()
         self.state = VppState(self.api)
 
     def inject_failure(self, name: str, retval: int, times: int) -> None:

@@ -9,11 +9,14 @@ from typing import Any
 
 from .definitions import ApiDefinitions
 from .handlers.acl import AclState
+from .handlers.addressing import AddressState
 from .handlers.cnat import CnatState
 from .handlers.gre import GreState
 from .handlers.interfaces import InterfaceTable
 from .handlers.ip import IpState
 from .handlers.lb import LbState
+from .handlers.memif import MemifState
+from .handlers.tap import TapState
 
 _GENERATIONS = itertools.count()
 
@@ -36,6 +39,9 @@ class VppState:
     acl: AclState = field(default_factory=AclState)
     gre: GreState = field(default_factory=GreState)
     ip: IpState = field(default_factory=IpState)
+    tap: TapState = field(default_factory=TapState)
+    memif: MemifState = field(default_factory=MemifState)
+    addressing: AddressState = field(default_factory=AddressState)
 
     def add_interface(self, name: str, dev_type: str = "virtual") -> int:
         return self.interfaces.add(name, dev_type)
@@ -45,6 +51,14 @@ class VppState:
         self.interfaces.remove(sw_if_index)
         self.acl.forget_interface(sw_if_index)
         self.cnat.forget_interface(sw_if_index)
+        self.tap.forget(sw_if_index)
+        self.memif.forget(sw_if_index)
+        self.addressing.forget(sw_if_index)
+
+    def close(self) -> None:
+        """This VPP goes away (crash, reset, exit): release what it holds in the kernel."""
+        self.tap.close()
+        self.memif.close()
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -54,4 +68,7 @@ class VppState:
             "acl": self.acl.snapshot(),
             "gre": self.gre.snapshot(),
             "ip": self.ip.snapshot(),
+            "tap": self.tap.snapshot(),
+            "memif": self.memif.snapshot(),
+            "addressing": self.addressing.snapshot(),
         }

@@ -31,11 +31,16 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from switchyard.v1 import distribution_pb2 as dpb
 
 from . import __version__
+from .attachments.protocol import AddRequest
+from .attachments.reports import change_report, full_report
+from .attachments.server import AttachmentServer, create_app
+from .attachments.service import AttachmentService
 from .drivers import HOST_INTERFACE_KIND
 from .drivers.protocols import DataplaneDriver
 from .health_server import HealthServer
@@ -95,6 +100,17 @@ class Agent:
         )
         self._local_jobs: set[asyncio.Future[None]] = set()
         self._interfaces_queued = False
+        self.attachment_server: AttachmentServer | None = None
+        if settings.cni_socket != "off":
+            service = AttachmentService(
+                settings.state_dir,
+                self._worker.desired,
+                self.reconciler,
+                self._worker.publish_result,
+            )
+            self._worker.attachments = service
+            app = create_app(service, self._job, self._attachment_changed)
+            self.attachment_server = AttachmentServer(Path(settings.cni_socket), app)
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="switchyard-worker"
         )
@@ -151,6 +167,8 @@ class Agent:
                 await self.health.start()
                 log.info("serving /healthz and /metrics on %s:%d", address[0], self.health.port)
             await self._job(lambda: self._worker.start(self, self._interfaces_changed))
+            if self.attachment_server is not None:
+                await self.attachment_server.start()
             self.started.set()
             tasks = [
                 asyncio.create_task(self.stream.run(), name="stream"),
@@ -170,6 +188,8 @@ class Agent:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.attachment_server is not None:
+                await self.attachment_server.stop()
             await asyncio.to_thread(self._shutdown_worker)
             if self.health is not None:
                 await self.health.stop()
@@ -208,6 +228,18 @@ class Agent:
             self._reconnecting[name] = asyncio.create_task(
                 self._reconnect_dataplane(name), name=f"reconnect-{name}"
             )
+
+    # ------------------------------------------------------------------ pod attachments
+
+    def _attachment_changed(self, request: AddRequest, interface: str, detached: bool) -> None:
+        if request.pod_name:
+            self.stream.send(change_report(request, interface, detached))
+        self.stream.status_changed()
+
+    def opening_reports(self) -> list[dpb.AgentMessage]:
+        """What every new stream starts with: the node's whole set of attachments."""
+        service = self._worker.attachments
+        return [full_report(service.store.all())] if service is not None else []
 
     # ------------------------------------------------------------------ LocalStateSink
 

@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         "default vpp,gobgp",
     )
     add("--vpp-api-socket", metavar="PATH", help="VPP's API socket (default /run/vpp/api.sock)")
+    add(
+        "--cni-socket",
+        metavar="PATH",
+        help="serve switchyard-cni on this unix socket, e.g. /run/switchyard/cni.sock; "
+        'default "off"',
+    )
     add("--gobgp-api", metavar="HOST:PORT", help="GoBGP's gRPC API (default 127.0.0.1:50051)")
     add(
         "--allow-ipv6-frontends",

@@ -30,6 +30,9 @@ class LocalUpdate:
     upserts: Mapping[str, object] = field(default_factory=dict)
     removals: frozenset[str] = frozenset()
     replace: bool = False
+    # Which local source this comes from: `replace` replaces that source's objects only (the
+    # learned routes never remove the pod attachments' interfaces).
+    source: str = "routes"
 
     def then(self, later: LocalUpdate) -> LocalUpdate:
         """This update followed by `later`, as one."""
@@ -38,7 +41,7 @@ class LocalUpdate:
         upserts = {k: v for k, v in self.upserts.items() if k not in later.removals}
         upserts.update(later.upserts)
         removals = (self.removals - later.upserts.keys()) | later.removals
-        return LocalUpdate(upserts, frozenset(removals), self.replace)
+        return LocalUpdate(upserts, frozenset(removals), self.replace, self.source)
 
 
 class LocalStateSink(Protocol):
@@ -82,6 +85,7 @@ class MergedDesired:
     def __init__(self) -> None:
         self.controller: dict[str, object] = {}
         self.local: dict[str, object] = {}
+        self.local_source: dict[str, str] = {}
 
     def merged(self) -> dict[str, object]:
         merged = {k: v for k, v in self.local.items() if k not in self.controller}
@@ -110,16 +114,19 @@ class MergedDesired:
     def local_update(self, update: LocalUpdate) -> tuple[dict[str, object], set[str]]:
         removals = set(update.removals)
         if update.replace:
-            removals |= self.local.keys() - update.upserts.keys()
+            theirs = {k for k, s in self.local_source.items() if s == update.source}
+            removals |= theirs - update.upserts.keys()
         out_removals: set[str] = set()
         out_upserts: dict[str, object] = {}
         for key in removals:
+            self.local_source.pop(key, None)
             if self.local.pop(key, None) is not None and key not in self.controller:
                 out_removals.add(key)
         for key, value in update.upserts.items():
             if self.local.get(key) == value:
                 continue
             self.local[key] = value
+            self.local_source[key] = update.source
             if key not in self.controller:
                 out_upserts[key] = value
         return out_upserts, out_removals

@@ -95,6 +95,10 @@ class Session:
     def status_changed(self) -> None:
         self._changed.set()
 
+    def send(self, message: dpb.AgentMessage) -> None:
+        """Queue a message of the agent's own (an attachment report) after what is queued."""
+        self._out.put_nowait(message)
+
     def reconfirm(self) -> None:
         if self._last_answer is not None:
             self._last_answer = (self._last_answer[0], False)
@@ -111,6 +115,9 @@ class Session:
         )
         self._out.put_nowait(dpb.AgentMessage(hello=self._hello))
         self._queue_status(force=True)
+        opening = getattr(self._sink, "opening_reports", None)
+        for message in opening() if opening is not None else ():
+            self._out.put_nowait(message)
         reader = asyncio.create_task(self._read_loop(), name="stream-reader")
         writer = asyncio.create_task(self._write_loop(), name="stream-writer")
         status = asyncio.create_task(self._status_loop(), name="stream-status")

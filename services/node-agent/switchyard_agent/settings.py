@@ -41,6 +41,8 @@ class AgentSettings(BaseSettings):
     vpp_api_socket: str = "/run/vpp/api.sock"
     gobgp_api: str = "127.0.0.1:50051"
     allow_ipv6_frontends: bool = False
+    # The unix socket switchyard-cni talks to (created 0600), or "off".
+    cni_socket: str = "off"
     # Reconnect backoff (controller and dataplanes): exponential from min up to max seconds,
     # with full jitter.
     reconnect_backoff_min: float = Field(default=0.5, gt=0)

@@ -138,6 +138,12 @@ class StreamClient:
         if self._session is not None:
             self._session.status_changed()
 
+    def send(self, message: dpb.AgentMessage) -> None:
+        """Send a message of the agent's own on the current stream, if there is one (every
+        new stream starts with the sink's `opening_reports()`, so nothing is lost)."""
+        if self._session is not None:
+            self._session.send(message)
+
     def reconfirm(self) -> None:
         """A dataplane was rebuilt: ACK the held revision again once it has converged."""
         if self._session is not None:

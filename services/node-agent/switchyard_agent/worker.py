@@ -15,6 +15,7 @@ from types import MappingProxyType
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard_contract.nodeconfig import NodeObject
 
+from .attachments.service import AttachmentService
 from .descriptors import ConnectionLost
 from .drivers import HOST_INTERFACE_KIND
 from .drivers.protocols import (
@@ -90,6 +91,10 @@ class Worker:
         self._persist_error: str | None = None
         self._undecoded: dict[str, str] = {}
         self._interfaces: dict[str, dict[str, object]] = {}  # driver -> last interface dump
+        self.attachments: AttachmentService | None = None  # set when CNI is served
+
+    def publish_result(self, result: ApplyResult | None) -> None:
+        self._publish(result)
 
     def _publish(self, result: ApplyResult | None = None) -> None:
         self.view = WorkerView(
@@ -118,6 +123,8 @@ class Worker:
                 log.warning("%s: not connected (%s); retrying in the background", driver.name, exc)
         self._publish(self.reconciler.resync())
         self._start_local_sources(sink)
+        if self.attachments is not None:
+            self.attachments.restore()
         try:
             persisted = self.store.load()
         except OSError as exc:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from . import acl, cnat, gre, interfaces, ip, lb, memclnt
+from . import acl, addressing, cnat, gre, interfaces, ip, lb, memclnt, memif, tap
 from .base import Handler
 
-MODULES = (memclnt, interfaces, gre, cnat, lb, acl, ip)
+MODULES = (memclnt, interfaces, addressing, gre, cnat, lb, acl, ip, tap, memif)
 
 
 def all_handlers() -> dict[str, Handler]:

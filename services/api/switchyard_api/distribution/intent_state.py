@@ -6,6 +6,7 @@ Not thread-safe: the distributor calls it from one worker thread at a time.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -20,10 +21,13 @@ from ..compiler.problems import CompileError
 from ..representation import to_intent
 from ..resources.intent import IntentObject, ObjectRef
 from ..resources.registry import BY_KIND
+from ..store.attachments import Attached, attachments_by_pod, effective
 from ..store.models import StoredObject
 from ..store.store import IntentStore
 
 log = logging.getLogger("switchyard.distribution")
+
+Attachments = Mapping[tuple[str, str], list[Attached]]
 
 # How many compiled batches are kept to answer "what changed since revision R" on reconnect.
 HISTORY_BATCHES = 2048
@@ -38,15 +42,29 @@ class Batch:
     deltas: dict[str, NodeDelta]
 
 
-def intent_of(row: StoredObject) -> IntentObject[Any] | None:
+def intent_of(row: StoredObject, attached: Attachments | None = None) -> IntentObject[Any] | None:
     info = BY_KIND.get(row.kind)
     if info is None:
         return None
     try:
-        return to_intent(info, row)
+        obj = to_intent(info, row)
     except ValueError:  # stored before a schema change made it invalid: skip, don't crash
         log.exception("stored %s %s/%s no longer validates", row.kind, row.namespace, row.name)
         return None
+    return with_attachment(obj, attached) if attached is not None and row.kind == "Pod" else obj
+
+
+def with_attachment(pod: IntentObject[Any], attached: Attachments) -> IntentObject[Any]:
+    """A Pod without spec.interface takes the interface (and, without spec.podIPs, the IPs)
+    that its node's agent reported for it (switchyard-cni)."""
+    spec = pod.spec
+    found = effective(attached.get((pod.namespace, pod.name)), spec.nodeName)
+    if found is None or spec.interface:
+        return pod
+    update: dict[str, Any] = {"interface": found.interface}
+    if not spec.podIPs and found.ips:
+        update["podIPs"] = list(found.ips[:2])
+    return dataclasses.replace(pod, spec=spec.model_copy(update=update))
 
 
 class CompiledState:
@@ -61,9 +79,10 @@ class CompiledState:
         """Compile everything stored. The revision is read first: changes that land while the
         objects are read are compiled again by the next catch_up, which is harmless."""
         revision = self.store.current_revision()
+        attached = attachments_by_pod(self.store)
         changes = [
             IntentChange(obj.ref, obj)
-            for obj in (intent_of(row) for row in self.store.all_objects())
+            for obj in (intent_of(row, attached) for row in self.store.all_objects())
             if obj is not None
         ]
         deltas = self.compiler.apply(changes)
@@ -79,8 +98,13 @@ class CompiledState:
             return None
         refs = list(dict.fromkeys(ObjectRef(r.kind, r.namespace, r.name) for r in rows))
         current = self.store.get_many([(r.kind, r.namespace, r.name) for r in refs])
+        attached = attachments_by_pod(
+            self.store, {(r.namespace, r.name) for r in refs if r.kind == "Pod"}
+        )
         changes = [
-            IntentChange(ref, self._intent(current.get((ref.kind, ref.namespace, ref.name))))
+            IntentChange(
+                ref, self._intent(current.get((ref.kind, ref.namespace, ref.name)), attached)
+            )
             for ref in refs
         ]
         deltas = self.compiler.apply(changes)
@@ -92,8 +116,8 @@ class CompiledState:
         return batch
 
     @staticmethod
-    def _intent(row: StoredObject | None) -> IntentObject[Any] | None:
-        return intent_of(row) if row is not None else None
+    def _intent(row: StoredObject | None, attached: Attachments) -> IntentObject[Any] | None:
+        return intent_of(row, attached) if row is not None else None
 
     def node_config(self, node: str) -> NodeConfig:
         return self.compiler.node_config(node)

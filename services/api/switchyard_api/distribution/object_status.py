@@ -10,6 +10,7 @@ held back for one of those reasons is listed in `notAppliedNodes` with the reaso
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from switchyard_contract.nodeconfig import LbVip, NodeObject, ServiceFrontend
 
 from ..compiler.problems import CompileError
 from ..resources.node import NodeStatus
+from ..store.attachments import Attached, effective
 from ..store.models import StoredObject
 from .intent_state import CompiledState
 from .provenance import affected_by_dataplane, sources_of_key
@@ -69,10 +71,12 @@ class ObjectStatusView:
         failures: Problems,
         compile_errors: Problems,
         unattributed: Unattributed | None = None,
+        attachments: Mapping[tuple[str, str], list[Attached]] | None = None,
     ) -> None:
         self.nodes = [_node_view(row, unattributed or {}) for row in nodes]
         self.failures = failures
         self.compile_errors = compile_errors
+        self.attachments = attachments or {}
 
     def status_of(self, row: StoredObject) -> dict[str, Any]:
         owner = (row.kind, row.namespace, row.name)
@@ -94,6 +98,7 @@ class ObjectStatusView:
             "failures": failures,
             "compileErrors": self.compile_errors.get(owner, []),
             "notAppliedNodes": held,
+            **self._attachment(row),
         }
 
     @staticmethod
@@ -109,6 +114,21 @@ class ObjectStatusView:
             if kind in sources_of_key(key):
                 return f"NACKed {key}: {message}"
         return ""
+
+    def _attachment(self, row: StoredObject) -> dict[str, Any]:
+        if row.kind != "Pod":
+            return {}
+        found = effective(self.attachments.get((row.namespace, row.name)), row.spec["nodeName"])
+        if found is None:
+            return {}
+        attachment = {
+            "node": found.node,
+            "containerID": found.container_id,
+            "interface": found.interface,
+            "ips": list(found.ips),
+            "mode": found.mode,
+        }
+        return {"attachment": attachment}
 
 
 def attribute(

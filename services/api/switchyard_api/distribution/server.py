@@ -18,6 +18,7 @@ from switchyard_contract.nodeconfig import NodeDelta
 
 from ..auth import TokenStore
 from ..settings import Settings
+from ..store.attachments import ReportedAttachment, acceptable, record_report
 from .hub import DistributionHub
 from .intent_state import merge_deltas
 from .session import AgentSession
@@ -118,6 +119,8 @@ class DistributionService:
                         len(reported.pending_keys),
                         list(reported.retrying_keys),
                     )
+                elif kind == "attachments":
+                    await self._attachments(session.node, message.attachments)
                 else:
                     session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, f"unexpected {kind}")
         except DecodeError:
@@ -126,6 +129,23 @@ class DistributionService:
         except (grpc.aio.AioRpcError, asyncio.CancelledError):
             pass
         session.close(dpb.Goodbye.REASON_UNSPECIFIED, "the agent closed its stream")
+
+    async def _attachments(self, node: str, report: dpb.AttachmentReport) -> None:
+        """Pods attached on `node` (the stream's own): stored, and the pods concerned
+        recompiled. A report that cannot be stored is logged; the next stream resends all."""
+        items = [
+            ReportedAttachment(
+                a.namespace, a.pod, a.container_id, a.interface, tuple(a.ips), a.mode, a.detached
+            )
+            for a in report.attachments
+            if acceptable(a)
+        ]
+        if len(items) != len(report.attachments):
+            log.warning("node %s reported malformed pod attachments: ignored", node)
+        try:
+            await asyncio.to_thread(record_report, self.hub.state.store, node, items, report.full)
+        except Exception:
+            log.exception("cannot store the attachment report of node %s", node)
 
     async def _write(self, session: AgentSession) -> AsyncIterator[bytes | dpb.ControllerMessage]:
         while True:

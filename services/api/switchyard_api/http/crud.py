@@ -18,6 +18,7 @@ from ..representation import to_document
 from ..resources.common import API_VERSION, LabelSelector, SafeStr
 from ..resources.registry import KindInfo
 from ..resources.selector_syntax import parse_label_selector
+from ..store.attachments import attachments_by_pod
 from ..store.models import StoredObject
 from ..writes import IntentWriter
 from .documents import DocumentModels
@@ -65,17 +66,19 @@ def document_of(
     return document
 
 
-def status_view(request: Request) -> ObjectStatusView:
-    """Convergence of objects: nodes' reports, attributed by this replica's compiled state."""
+def status_view(request: Request, kind: str = "") -> ObjectStatusView:
+    """Convergence of objects: nodes' reports, attributed by this replica's compiled state;
+    for Pods also the attachments their nodes reported."""
     store = request.app.state.store
     nodes = store.list_all("Node")
+    attachments = attachments_by_pod(store) if kind == "Pod" else None
     distribution = getattr(request.app.state, "distribution", None)
     if distribution is None:
         failures, errors, unattributed = attribute(None, nodes)
     else:
         hub = distribution.hub
         failures, errors, unattributed = hub.run_blocking(attribute, hub.state, nodes)
-    return ObjectStatusView(nodes, failures, errors, unattributed)
+    return ObjectStatusView(nodes, failures, errors, unattributed, attachments)
 
 
 def encode_cursor(namespace: str, name: str) -> str:
@@ -132,7 +135,7 @@ def list_objects(
         if more or len(rows) < batch:
             break
         after = (rows[-1].namespace, rows[-1].name)
-    view = status_view(request) if items and info.status_model is None else None
+    view = status_view(request, info.kind) if items and info.status_model is None else None
     secrets = known_secrets(store) if items else []
     metadata: dict[str, Any] = {"resourceVersion": str(revision)}
     if more:
@@ -254,7 +257,7 @@ def _item_routes(
         if row is None:
             raise not_found(f"{one} {namespace + '/' if namespace else ''}{name}")
         store = request.app.state.store
-        return object_response(info, row, status_view(request), known_secrets(store))
+        return object_response(info, row, status_view(request, info.kind), known_secrets(store))
 
     @router.put(
         path,

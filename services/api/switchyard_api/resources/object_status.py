@@ -27,6 +27,17 @@ class NodeNotApplied(StrictModel):
     )
 
 
+class PodAttachmentStatus(StrictModel):
+    """Pods only: the VPP interface switchyard-cni attached the pod with, as its node's agent
+    reported it. The compiler uses it when spec.interface is not set."""
+
+    node: str
+    containerID: str
+    interface: str = Field(description="the pod's VPP interface, e.g. tap3 or memif2/0")
+    ips: list[str] = Field(default_factory=list)
+    mode: str = Field(description="tap or memif")
+
+
 class ObjectStatus(StrictModel):
     appliedNodes: int = Field(
         description="nodes whose agent has processed this object's resourceVersion and "
@@ -39,3 +50,4 @@ class ObjectStatus(StrictModel):
     )
     compileErrors: list[CompileProblem] = Field(default_factory=list)
     notAppliedNodes: list[NodeNotApplied] = Field(default_factory=list)
+    attachment: PodAttachmentStatus | None = None

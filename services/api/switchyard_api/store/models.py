@@ -91,6 +91,24 @@ class NodeReport(Base):
     __table_args__ = (Index("ix_node_reports_node", "node", "id"),)
 
 
+class PodAttachment(Base):
+    """A pod's VPP interface as its node's agent reported it (switchyard-cni). Kept whether or
+    not the pod exists yet: a pod created later picks it up."""
+
+    __tablename__ = "pod_attachments"
+
+    node: Mapped[str] = mapped_column(String(253), primary_key=True)
+    container_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(63))
+    pod: Mapped[str] = mapped_column(String(253))
+    interface: Mapped[str] = mapped_column(String(64))
+    ips: Mapped[list[str]] = mapped_column(JSON)
+    mode: Mapped[str] = mapped_column(String(8))
+    reported_at: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_pod_attachments_pod", "namespace", "pod"),)
+
+
 class RevisionCounter(Base):
     """SQLite's stand-in for the PostgreSQL sequence `revision_seq` (one row)."""
 

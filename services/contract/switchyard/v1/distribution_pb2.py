@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from switchyard.v1 import nodeconfig_pb2 as switchyard_dot_v1_dot_nodeconfig__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n switchyard/v1/distribution.proto\x12\rswitchyard.v1\x1a\x1eswitchyard/v1/nodeconfig.proto\"\xb1\x01\n\x0c\x41gentMessage\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.HelloH\x00\x12!\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x12.switchyard.v1.AckH\x00\x12#\n\x04nack\x18\x03 \x01(\x0b\x32\x13.switchyard.v1.NackH\x00\x12\'\n\x06status\x18\x04 \x01(\x0b\x32\x15.switchyard.v1.StatusH\x00\x42\t\n\x07message\"\xa9\x01\n\x05Hello\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x15\n\ragent_version\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\"\n\x15last_applied_revision\x18\x04 \x01(\x04H\x00\x88\x01\x01\x12\'\n\x05\x66\x61\x63ts\x18\x05 \x01(\x0b\x32\x18.switchyard.v1.NodeFactsB\x18\n\x16_last_applied_revision\"i\n\tNodeFacts\x12\x30\n\ninterfaces\x18\x01 \x03(\x0b\x32\x1c.switchyard.v1.InterfaceFact\x12\x13\n\x0bvpp_version\x18\x02 \x01(\t\x12\x15\n\rgobgp_version\x18\x03 \x01(\t\"<\n\rInterfaceFact\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\taddresses\x18\x02 \x03(\t\x12\n\n\x02up\x18\x03 \x01(\x08\"\x17\n\x03\x41\x63k\x12\x10\n\x08revision\x18\x01 \x01(\x04\"U\n\x04Nack\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12*\n\x06\x65rrors\x18\x02 \x03(\x0b\x32\x1a.switchyard.v1.ObjectError\x12\x0f\n\x07message\x18\x03 \x01(\t\"+\n\x0bObjectError\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xeb\x01\n\x06Status\x12\x1d\n\x10\x61pplied_revision\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12\x14\n\x0cpending_keys\x18\x02 \x03(\t\x12\x12\n\nlast_error\x18\x03 \x01(\t\x12\x39\n\ncomponents\x18\x04 \x03(\x0b\x32%.switchyard.v1.Status.ComponentsEntry\x12\x15\n\rretrying_keys\x18\x05 \x03(\t\x1a\x31\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x13\n\x11_applied_revision\"\x9d\x01\n\x11\x43ontrollerMessage\x12+\n\x08snapshot\x18\x01 \x01(\x0b\x32\x17.switchyard.v1.SnapshotH\x00\x12%\n\x05\x64\x65lta\x18\x02 \x01(\x0b\x32\x14.switchyard.v1.DeltaH\x00\x12)\n\x07goodbye\x18\x03 \x01(\x0b\x32\x16.switchyard.v1.GoodbyeH\x00\x42\t\n\x07message\"i\n\x08Snapshot\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x04\x12*\n\x07objects\x18\x03 \x03(\x0b\x32\x19.switchyard.v1.NodeObject\x12\x11\n\tcontinued\x18\x04 \x01(\x08\"\x92\x01\n\x05\x44\x65lta\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x15\n\rfrom_revision\x18\x02 \x01(\x04\x12\x13\n\x0bto_revision\x18\x03 \x01(\x04\x12*\n\x07upserts\x18\x04 \x03(\x0b\x32\x19.switchyard.v1.NodeObject\x12\x10\n\x08removals\x18\x05 \x03(\t\x12\x11\n\tcontinued\x18\x06 \x01(\x08\"\xc9\x01\n\x07Goodbye\x12-\n\x06reason\x18\x01 \x01(\x0e\x32\x1d.switchyard.v1.Goodbye.Reason\x12\x0f\n\x07message\x18\x02 \x01(\t\"~\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_SHUTTING_DOWN\x10\x01\x12\x12\n\x0eREASON_REFUSED\x10\x02\x12\x13\n\x0fREASON_REPLACED\x10\x03\x12\x19\n\x15REASON_PROTOCOL_ERROR\x10\x04\x32\\\n\x0c\x44istribution\x12L\n\x07\x43onnect\x12\x1b.switchyard.v1.AgentMessage\x1a .switchyard.v1.ControllerMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n switchyard/v1/distribution.proto\x12\rswitchyard.v1\x1a\x1eswitchyard/v1/nodeconfig.proto\"\xe9\x01\n\x0c\x41gentMessage\x12%\n\x05hello\x18\x01 \x01(\x0b\x32\x14.switchyard.v1.HelloH\x00\x12!\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x12.switchyard.v1.AckH\x00\x12#\n\x04nack\x18\x03 \x01(\x0b\x32\x13.switchyard.v1.NackH\x00\x12\'\n\x06status\x18\x04 \x01(\x0b\x32\x15.switchyard.v1.StatusH\x00\x12\x36\n\x0b\x61ttachments\x18\x05 \x01(\x0b\x32\x1f.switchyard.v1.AttachmentReportH\x00\x42\t\n\x07message\"S\n\x10\x41ttachmentReport\x12\x31\n\x0b\x61ttachments\x18\x01 \x03(\x0b\x32\x1c.switchyard.v1.PodAttachment\x12\x0c\n\x04\x66ull\x18\x02 \x01(\x08\"\x85\x01\n\rPodAttachment\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0b\n\x03pod\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontainer_id\x18\x03 \x01(\t\x12\x11\n\tinterface\x18\x04 \x01(\t\x12\x0b\n\x03ips\x18\x05 \x03(\t\x12\x0c\n\x04mode\x18\x06 \x01(\t\x12\x10\n\x08\x64\x65tached\x18\x07 \x01(\x08\"\xa9\x01\n\x05Hello\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x15\n\ragent_version\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x03 \x03(\t\x12\"\n\x15last_applied_revision\x18\x04 \x01(\x04H\x00\x88\x01\x01\x12\'\n\x05\x66\x61\x63ts\x18\x05 \x01(\x0b\x32\x18.switchyard.v1.NodeFactsB\x18\n\x16_last_applied_revision\"i\n\tNodeFacts\x12\x30\n\ninterfaces\x18\x01 \x03(\x0b\x32\x1c.switchyard.v1.InterfaceFact\x12\x13\n\x0bvpp_version\x18\x02 \x01(\t\x12\x15\n\rgobgp_version\x18\x03 \x01(\t\"<\n\rInterfaceFact\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\taddresses\x18\x02 \x03(\t\x12\n\n\x02up\x18\x03 \x01(\x08\"\x17\n\x03\x41\x63k\x12\x10\n\x08revision\x18\x01 \x01(\x04\"U\n\x04Nack\x12\x10\n\x08revision\x18\x01 \x01(\x04\x12*\n\x06\x65rrors\x18\x02 \x03(\x0b\x32\x1a.switchyard.v1.ObjectError\x12\x0f\n\x07message\x18\x03 \x01(\t\"+\n\x0bObjectError\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"\xeb\x01\n\x06Status\x12\x1d\n\x10\x61pplied_revision\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12\x14\n\x0cpending_keys\x18\x02 \x03(\t\x12\x12\n\nlast_error\x18\x03 \x01(\t\x12\x39\n\ncomponents\x18\x04 \x03(\x0b\x32%.switchyard.v1.Status.ComponentsEntry\x12\x15\n\rretrying_keys\x18\x05 \x03(\t\x1a\x31\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x13\n\x11_applied_revision\"\x9d\x01\n\x11\x43ontrollerMessage\x12+\n\x08snapshot\x18\x01 \x01(\x0b\x32\x17.switchyard.v1.SnapshotH\x00\x12%\n\x05\x64\x65lta\x18\x02 \x01(\x0b\x32\x14.switchyard.v1.DeltaH\x00\x12)\n\x07goodbye\x18\x03 \x01(\x0b\x32\x16.switchyard.v1.GoodbyeH\x00\x42\t\n\x07message\"i\n\x08Snapshot\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x04\x12*\n\x07objects\x18\x03 \x03(\x0b\x32\x19.switchyard.v1.NodeObject\x12\x11\n\tcontinued\x18\x04 \x01(\x08\"\x92\x01\n\x05\x44\x65lta\x12\x0c\n\x04node\x18\x01 \x01(\t\x12\x15\n\rfrom_revision\x18\x02 \x01(\x04\x12\x13\n\x0bto_revision\x18\x03 \x01(\x04\x12*\n\x07upserts\x18\x04 \x03(\x0b\x32\x19.switchyard.v1.NodeObject\x12\x10\n\x08removals\x18\x05 \x03(\t\x12\x11\n\tcontinued\x18\x06 \x01(\x08\"\xc9\x01\n\x07Goodbye\x12-\n\x06reason\x18\x01 \x01(\x0e\x32\x1d.switchyard.v1.Goodbye.Reason\x12\x0f\n\x07message\x18\x02 \x01(\t\"~\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_SHUTTING_DOWN\x10\x01\x12\x12\n\x0eREASON_REFUSED\x10\x02\x12\x13\n\x0fREASON_REPLACED\x10\x03\x12\x19\n\x15REASON_PROTOCOL_ERROR\x10\x04\x32\\\n\x0c\x44istribution\x12L\n\x07\x43onnect\x12\x1b.switchyard.v1.AgentMessage\x1a .switchyard.v1.ControllerMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,33 +35,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STATUS_COMPONENTSENTRY']._loaded_options = None
   _globals['_STATUS_COMPONENTSENTRY']._serialized_options = b'8\001'
   _globals['_AGENTMESSAGE']._serialized_start=84
-  _globals['_AGENTMESSAGE']._serialized_end=261
-  _globals['_HELLO']._serialized_start=264
-  _globals['_HELLO']._serialized_end=433
-  _globals['_NODEFACTS']._serialized_start=435
-  _globals['_NODEFACTS']._serialized_end=540
-  _globals['_INTERFACEFACT']._serialized_start=542
-  _globals['_INTERFACEFACT']._serialized_end=602
-  _globals['_ACK']._serialized_start=604
-  _globals['_ACK']._serialized_end=627
-  _globals['_NACK']._serialized_start=629
-  _globals['_NACK']._serialized_end=714
-  _globals['_OBJECTERROR']._serialized_start=716
-  _globals['_OBJECTERROR']._serialized_end=759
-  _globals['_STATUS']._serialized_start=762
-  _globals['_STATUS']._serialized_end=997
-  _globals['_STATUS_COMPONENTSENTRY']._serialized_start=927
-  _globals['_STATUS_COMPONENTSENTRY']._serialized_end=976
-  _globals['_CONTROLLERMESSAGE']._serialized_start=1000
-  _globals['_CONTROLLERMESSAGE']._serialized_end=1157
-  _globals['_SNAPSHOT']._serialized_start=1159
-  _globals['_SNAPSHOT']._serialized_end=1264
-  _globals['_DELTA']._serialized_start=1267
-  _globals['_DELTA']._serialized_end=1413
-  _globals['_GOODBYE']._serialized_start=1416
-  _globals['_GOODBYE']._serialized_end=1617
-  _globals['_GOODBYE_REASON']._serialized_start=1491
-  _globals['_GOODBYE_REASON']._serialized_end=1617
-  _globals['_DISTRIBUTION']._serialized_start=1619
-  _globals['_DISTRIBUTION']._serialized_end=1711
+  _globals['_AGENTMESSAGE']._serialized_end=317
+  _globals['_ATTACHMENTREPORT']._serialized_start=319
+  _globals['_ATTACHMENTREPORT']._serialized_end=402
+  _globals['_PODATTACHMENT']._serialized_start=405
+  _globals['_PODATTACHMENT']._serialized_end=538
+  _globals['_HELLO']._serialized_start=541
+  _globals['_HELLO']._serialized_end=710
+  _globals['_NODEFACTS']._serialized_start=712
+  _globals['_NODEFACTS']._serialized_end=817
+  _globals['_INTERFACEFACT']._serialized_start=819
+  _globals['_INTERFACEFACT']._serialized_end=879
+  _globals['_ACK']._serialized_start=881
+  _globals['_ACK']._serialized_end=904
+  _globals['_NACK']._serialized_start=906
+  _globals['_NACK']._serialized_end=991
+  _globals['_OBJECTERROR']._serialized_start=993
+  _globals['_OBJECTERROR']._serialized_end=1036
+  _globals['_STATUS']._serialized_start=1039
+  _globals['_STATUS']._serialized_end=1274
+  _globals['_STATUS_COMPONENTSENTRY']._serialized_start=1204
+  _globals['_STATUS_COMPONENTSENTRY']._serialized_end=1253
+  _globals['_CONTROLLERMESSAGE']._serialized_start=1277
+  _globals['_CONTROLLERMESSAGE']._serialized_end=1434
+  _globals['_SNAPSHOT']._serialized_start=1436
+  _globals['_SNAPSHOT']._serialized_end=1541
+  _globals['_DELTA']._serialized_start=1544
+  _globals['_DELTA']._serialized_end=1690
+  _globals['_GOODBYE']._serialized_start=1693
+  _globals['_GOODBYE']._serialized_end=1894
+  _globals['_GOODBYE_REASON']._serialized_start=1768
+  _globals['_GOODBYE_REASON']._serialized_end=1894
+  _globals['_DISTRIBUTION']._serialized_start=1896
+  _globals['_DISTRIBUTION']._serialized_end=1988
 # @@protoc_insertion_point(module_scope)

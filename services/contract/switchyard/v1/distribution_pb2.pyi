@@ -41,6 +41,7 @@ class AgentMessage(_message.Message):
     ACK_FIELD_NUMBER: _builtins.int
     NACK_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def hello(self) -> Global___Hello: ...
     @_builtins.property
@@ -49,6 +50,8 @@ class AgentMessage(_message.Message):
     def nack(self) -> Global___Nack: ...
     @_builtins.property
     def status(self) -> Global___Status: ...
+    @_builtins.property
+    def attachments(self) -> Global___AttachmentReport: ...
     def __init__(
         self,
         *,
@@ -56,16 +59,89 @@ class AgentMessage(_message.Message):
         ack: Global___Ack | None = ...,
         nack: Global___Nack | None = ...,
         status: Global___Status | None = ...,
+        attachments: Global___AttachmentReport | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "hello", b"hello", "message", b"message", "nack", b"nack", "status", b"status"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "attachments", b"attachments", "hello", b"hello", "message", b"message", "nack", b"nack", "status", b"status"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "hello", b"hello", "message", b"message", "nack", b"nack", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack", "attachments", b"attachments", "hello", b"hello", "message", b"message", "nack", b"nack", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_message: _TypeAlias = _typing.Literal["hello", "ack", "nack", "status"]  # noqa: Y015
+    _WhichOneofReturnType_message: _TypeAlias = _typing.Literal["hello", "ack", "nack", "status", "attachments"]  # noqa: Y015
     _WhichOneofArgType_message: _TypeAlias = _typing.Literal["message", b"message"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_message) -> _WhichOneofReturnType_message | None: ...
 
 Global___AgentMessage: _TypeAlias = AgentMessage  # noqa: Y015
+
+@_typing.final
+class AttachmentReport(_message.Message):
+    """Pods attached to this node's VPP by switchyard-cni. Sent with `full` (every attachment the
+    node has) at the start of each stream, then one change at a time. The controller takes them
+    for the stream's own node only.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTACHMENTS_FIELD_NUMBER: _builtins.int
+    FULL_FIELD_NUMBER: _builtins.int
+    full: _builtins.bool
+    """This is the node's whole set: forget the node's attachments not listed."""
+    @_builtins.property
+    def attachments(self) -> _containers.RepeatedCompositeFieldContainer[Global___PodAttachment]: ...
+    def __init__(
+        self,
+        *,
+        attachments: _abc.Iterable[Global___PodAttachment] | None = ...,
+        full: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attachments", b"attachments", "full", b"full"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttachmentReport: _TypeAlias = AttachmentReport  # noqa: Y015
+
+@_typing.final
+class PodAttachment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAMESPACE_FIELD_NUMBER: _builtins.int
+    POD_FIELD_NUMBER: _builtins.int
+    CONTAINER_ID_FIELD_NUMBER: _builtins.int
+    INTERFACE_FIELD_NUMBER: _builtins.int
+    IPS_FIELD_NUMBER: _builtins.int
+    MODE_FIELD_NUMBER: _builtins.int
+    DETACHED_FIELD_NUMBER: _builtins.int
+    namespace: _builtins.str
+    """K8S_POD_NAMESPACE, or the runtime's equivalent"""
+    pod: _builtins.str
+    """K8S_POD_NAME"""
+    container_id: _builtins.str
+    interface: _builtins.str
+    """the VPP interface, e.g. tap3 or memif2/0"""
+    mode: _builtins.str
+    """tap | memif"""
+    detached: _builtins.bool
+    """DEL: the attachment is gone"""
+    @_builtins.property
+    def ips(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        namespace: _builtins.str = ...,
+        pod: _builtins.str = ...,
+        container_id: _builtins.str = ...,
+        interface: _builtins.str = ...,
+        ips: _abc.Iterable[_builtins.str] | None = ...,
+        mode: _builtins.str = ...,
+        detached: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["container_id", b"container_id", "detached", b"detached", "interface", b"interface", "ips", b"ips", "mode", b"mode", "namespace", b"namespace", "pod", b"pod"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PodAttachment: _TypeAlias = PodAttachment  # noqa: Y015
 
 @_typing.final
 class Hello(_message.Message):

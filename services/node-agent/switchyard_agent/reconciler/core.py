@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from types import MappingProxyType
 from typing import Any
 
 from ..descriptors import ConnectionLost, Descriptor, Dumped, kind_of
+from .introspection import Introspection
 from .ordering import dependency_order
 from .passes import ApplyObserver, CallOutcome, Pass, Suspended, call_with_retries
+from .providers import Providers
 from .result import ApplyResult, Failure
 from .retry import RetryPolicy
 from .state import Ledger, ObjectState, Record, Status
 from .verdict import judge
 
 
-class Reconciler:
+class Reconciler(Introspection):
     def __init__(
         self,
         descriptors: Iterable[Descriptor[Any]],
@@ -51,6 +52,8 @@ class Reconciler:
         self._ledger = Ledger()  # believed present: owned, or foreign adopted because it matched
         self._foreign: dict[str, Dumped[Any]] = {}  # dumped, not ours: never mutated
         self._external: set[str] = set()  # announced by notify_available (e.g. a new interface)
+        self._providers = Providers()  # e.g. a pod tap provides vpp-interface/tap0
+        self._remove_now: set[str] = set()  # removals not waiting for the first snapshot
         self._status: dict[str, Status] = {}
         self._suspended: set[str] = set()  # dataplanes whose connection dropped
         self._backlog: set[str] = set()  # keys skipped while their dataplane was suspended
@@ -74,12 +77,21 @@ class Reconciler:
         return self._run(dirty)
 
     def apply_delta(
-        self, revision: int, upserts: Mapping[str, object], removals: Iterable[str]
+        self,
+        revision: int,
+        upserts: Mapping[str, object],
+        removals: Iterable[str],
+        *,
+        remove_now: bool = False,
     ) -> ApplyResult:
+        """With `remove_now`, the removals are deleted even before the first snapshot (a pod's
+        interface on CNI DEL: the node itself, not the controller, says it must go)."""
         dirty = set(upserts)
         for key in removals:
             self._desired.pop(key, None)
             dirty.add(key)
+            if remove_now:
+                self._remove_now.add(key)
         for key, value in upserts.items():
             self._set_desired(key, value)
         self._revision = revision
@@ -177,37 +189,13 @@ class Reconciler:
         times = [s.retry_at for s in self._status.values() if s.retry_at is not None]
         return min(times) if times else None
 
-    # ------------------------------------------------------------------ introspection
-
-    @property
-    def revision(self) -> int:
-        return self._revision
-
-    @property
-    def desired(self) -> Mapping[str, object]:
-        return MappingProxyType(self._desired)
-
-    def actual(self) -> dict[str, object]:
-        """What the reconciler believes the dataplane holds (owned and adopted objects)."""
-        actual: dict[str, object] = {}
-        for key in self._ledger:
-            record = self._ledger.get(key)
-            if record is not None:
-                actual[key] = record.value
-        return actual
-
-    def status(self, key: str) -> Status | None:
-        return self._status.get(key)
-
-    def owned_counts(self) -> dict[str, int]:
-        return self._ledger.owned_counts()
-
     # ------------------------------------------------------------------ convergence
 
     def _set_desired(self, key: str, value: object) -> None:
         if self._desired.get(key) != value:
             self._status.pop(key, None)  # a new value earns a fresh start (attempts, backoff)
         self._desired[key] = value
+        self._providers.note(key, self._descriptors.get(kind_of(key)), value)
 
     def _replace_actual(self, descriptor: Descriptor[Any], items: list[Dumped[Any]]) -> set[str]:
         kind = descriptor.kind
@@ -276,11 +264,12 @@ class Reconciler:
         if key not in self._desired:
             if record is None:
                 self._status.pop(key, None)
+                self._remove_now.discard(key)
             elif not record.owned:  # adopted foreign object: let go of it, never delete it
                 self._ledger.pop(key)
                 self._foreign[key] = Dumped(record.value, False, record.metadata)
                 self._status.pop(key, None)
-            elif self._primed:
+            elif self._primed or key in self._remove_now:
                 deletes.append(key)
             return
         want = self._desired[key]
@@ -450,7 +439,8 @@ class Reconciler:
         return record is not None and record.owned
 
     def _desired_deps(self, key: str) -> tuple[str, ...]:
-        return tuple(self._descriptors[kind_of(key)].dependencies(self._desired[key]))
+        deps = self._descriptors[kind_of(key)].dependencies(self._desired[key])
+        return tuple(self._providers.resolve(dep, self._desired) for dep in deps)
 
     def _recorded_deps(self, key: str) -> tuple[str, ...]:
         record = self._ledger.get(key)

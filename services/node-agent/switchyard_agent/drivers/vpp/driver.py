@@ -19,6 +19,8 @@ from .interfaces import HostInterfaceDescriptor
 from .lb_global import LbGlobalDescriptor
 from .lb_vip import LbVipDescriptor
 from .managed_interface import ManagedInterfaceDescriptor
+from .pod_memif import PodMemifDescriptor
+from .pod_tap import PodTapDescriptor
 from .route import RouteDescriptor
 from .snat import SnatDescriptor
 from .state import StateStore
@@ -46,6 +48,8 @@ class VppDriver:
         # later kinds translate names with.
         self.descriptors: list[Descriptor[Any]] = [
             HostInterfaceDescriptor(self.ctx),
+            PodTapDescriptor(self.ctx),
+            PodMemifDescriptor(self.ctx),
             ManagedInterfaceDescriptor(self.ctx),
             SnatDescriptor(self.ctx),
             self.frontends,

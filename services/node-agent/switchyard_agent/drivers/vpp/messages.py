@@ -68,6 +68,23 @@ REQUIRED: dict[str, str] = {
     "ip_route_add_del_reply": "0x1992deab",
     "ip_route_dump": "0xb9d2e09e",
     "ip_route_details": "0xbda8f315",
+    # Pod attachment (CNI): tapv2 and memif plugins, interface addressing.
+    "tap_create_v3": "0x3f3fd1df",
+    "tap_create_v3_reply": "0x5383d31f",
+    "tap_delete_v2": "0xf9e6675e",
+    "tap_delete_v2_reply": "0xe8d4e804",
+    "memif_socket_filename_add_del_v2": "0x34223bdf",
+    "memif_socket_filename_add_del_v2_reply": "0x9f29bdb9",
+    "memif_create_v2": "0x8c7de5f7",
+    "memif_create_v2_reply": "0x5383d31f",
+    "memif_delete": "0xf9e6675e",
+    "memif_delete_reply": "0xe8d4e804",
+    "memif_dump": "0x51077d14",
+    "memif_details": "0xda34feb9",
+    "sw_interface_set_unnumbered": "0x154a6439",
+    "sw_interface_set_unnumbered_reply": "0xe8d4e804",
+    "sw_interface_tag_add_del": "0x426f8bc1",
+    "sw_interface_tag_add_del_reply": "0xe8d4e804",
 }
 OPTIONAL: dict[str, str] = {
     "lb_add_del_as_v2": "0x2f1d3b0e",
