@@ -47,6 +47,7 @@ class DistributionHub:
         self.status_flush_interval = status_flush_interval
         self.sessions: dict[str, AgentSession] = {}
         self.ready = asyncio.Event()
+        self.stopping = False  # new streams are turned away (to another replica)
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="switchyard-compiler")
         self._tasks: list[asyncio.Task[None]] = []
         self.metrics = metrics
@@ -73,6 +74,7 @@ class DistributionHub:
         ]
 
     async def stop(self) -> None:
+        self.stopping = True
         for session in list(self.sessions.values()):
             session.close(dpb.Goodbye.REASON_SHUTTING_DOWN, "the API replica is shutting down")
         self.status.all_disconnected()

@@ -72,6 +72,8 @@ class DistributionService:
                 f"this token belongs to node {node!r}; it cannot connect as {hello.node!r}",
             )
         await self.hub.ready.wait()
+        if self.hub.stopping:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "this API replica is shutting down")
         session = self.hub.register(node, token_id)
         last = hello.last_applied_revision if hello.HasField("last_applied_revision") else None
         applied = None  # the Hello's revision counts only when this replica knows it
