@@ -76,7 +76,11 @@ def test_agent_killed_mid_snapshot_converges_after_restart(
         token = seed(server)
         client: httpx.Client = server.client()
         revision = client.get("/readyz").json()["revision"]
-        wait_for(lambda: server.app.state.distribution.hub.state.revision >= revision)
+        wait_for(
+            lambda: server.app.state.distribution.hub.state.revision >= revision,
+            timeout=120,
+            what="2,000 services compiled",
+        )
         api = f"127.0.0.1:{server.app.state.distribution.port}"
         command = agent_command(api, token, str(emulator.socket_path), tmp_path / "agent")
 
