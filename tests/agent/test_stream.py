@@ -137,7 +137,7 @@ def test_goodbye_and_status_policies() -> None:
     assert end(dpb.Goodbye.REASON_REFUSED).loud
     assert end(dpb.Goodbye.REASON_REPLACED).retry is Retry.LONG
     client = StreamClient(
-        target="127.0.0.1:1",
+        targets=["127.0.0.1:1"],
         node="n",
         sink=None,  # type: ignore[arg-type]
         backoff=Backoff(1.0, 8.0, uniform=lambda low, high: high),

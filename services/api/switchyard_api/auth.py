@@ -10,12 +10,12 @@ from typing import Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from .errors import ApiError
 from .store.models import ApiToken
 from .store.store import IntentStore
-from .store.transaction import utc_now
+from .store.transaction import NOTIFY_CHANNEL, REVOKED_PAYLOAD, utc_now
 
 Role = Literal["reader", "writer", "admin", "node"]
 # "node" tokens authenticate one agent's gRPC stream and grant nothing over REST.
@@ -79,6 +79,21 @@ class TokenStore:
         row = self.lookup(token)
         return row.node_name if row is not None and row.role == "node" else None
 
+    def node_token(self, token: str) -> tuple[str, str] | None:
+        """(token id, node) of an agent token; None for any other token."""
+        row = self.lookup(token)
+        if row is None or row.role != "node" or row.node_name is None:
+            return None
+        return row.id, row.node_name
+
+    def existing(self, token_ids: set[str]) -> set[str]:
+        """Which of these tokens still exist (the others were revoked)."""
+        if not token_ids:
+            return set()
+        with self.store.read() as session:
+            rows = session.scalars(select(ApiToken.id).where(ApiToken.id.in_(token_ids)))
+            return set(rows)
+
     def list(self) -> list[ApiToken]:
         with self.store.read() as session:
             return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at)))
@@ -89,6 +104,12 @@ class TokenStore:
             if row is None:
                 return False
             session.delete(row)
+            if session.get_bind().dialect.name == "postgresql":
+                # Every replica closes the streams this token authenticated (at commit).
+                session.execute(
+                    text("SELECT pg_notify(:channel, :payload)"),
+                    {"channel": NOTIFY_CHANNEL, "payload": REVOKED_PAYLOAD},
+                )
             return True
 
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Whether `serve` runs the distribution (gRPC) server.
     distribution: bool = True
     catch_up_interval: float = Field(default=1.0, gt=0)
+    # Replicas bump a heartbeat every interval; nodes held by a replica whose heartbeat has
+    # not moved for replica_timeout seconds are shown disconnected.
+    replica_heartbeat_interval: float = Field(default=1.0, gt=0)
+    replica_timeout: float = Field(default=3.0, gt=0)
     # LISTEN for other replicas' commits (PostgreSQL). Off, changes still arrive through the
     # periodic catch-up read, only later.
     notify_listen: bool = True

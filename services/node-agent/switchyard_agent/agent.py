@@ -136,7 +136,7 @@ class Agent:
         if settings.allow_ipv6_frontends:
             capabilities.append("ipv6-frontends")
         self.stream = StreamClient(
-            target=settings.api,
+            targets=settings.api_targets,
             node=settings.node,
             sink=self,
             token=token,

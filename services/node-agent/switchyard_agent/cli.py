@@ -1,6 +1,6 @@
 """`switchyard-agent`: the node agent.
 
-    switchyard-agent --api HOST:PORT --node NAME --token TOKEN [options]
+    switchyard-agent --api HOST:PORT [--api HOST:PORT ...] --node NAME --token TOKEN [options]
 
 Every option can also come from the environment as SWITCHYARD_<OPTION> (e.g. SWITCHYARD_NODE,
 SWITCHYARD_TLS_CA); a flag wins over the environment. Exit status 2 for bad settings or a
@@ -26,6 +26,8 @@ Every option can also be set in the environment as SWITCHYARD_<OPTION>, e.g. SWI
 SWITCHYARD_NODE, SWITCHYARD_TOKEN, SWITCHYARD_TLS_CA, SWITCHYARD_DRIVERS; flags win.
 On start the agent applies the configuration persisted in --state-dir before it connects
 (fail static), and reconnects with exponential backoff and jitter while the API is away.
+With several --api addresses (repeat the flag, or a comma list) it holds one stream at a
+time and fails over to the next address when a replica goes away, resuming by delta.
 """
 
 
@@ -38,7 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--version", action="version", version=f"switchyard-agent {__version__}")
-    add("--api", metavar="HOST:PORT", help="the API service's gRPC endpoint (required)")
+    add(
+        "--api",
+        metavar="HOST:PORT",
+        action="append",
+        help="an API replica's gRPC endpoint (required); repeat it or give a comma list for "
+        "several replicas; dns:///NAME:PORT for a name that resolves to several",
+    )
     add("--node", metavar="NAME", help="this node's name, a node resource of the API (required)")
     add("--token", metavar="TOKEN", help="the node's bearer token (required unless mTLS)")
     add("--token-file", metavar="PATH", help="read the token from a file instead")

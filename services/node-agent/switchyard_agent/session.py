@@ -13,6 +13,12 @@ import grpc
 import grpc.aio
 
 from switchyard.v1 import distribution_pb2 as dpb
+from switchyard_contract.limits import (
+    MAX_ERROR_KEY_CHARS,
+    MAX_ERROR_MESSAGE_CHARS,
+    MAX_NACK_ERRORS,
+    clip,
+)
 
 from .sink import ApplyOutcome, ConfigSink
 
@@ -56,6 +62,22 @@ def end_for_goodbye(goodbye: dpb.Goodbye) -> SessionEnd:
     if goodbye.reason == dpb.Goodbye.REASON_PROTOCOL_ERROR:
         return SessionEnd(text, loud=True)
     return SessionEnd(text)
+
+
+def nack_for(outcome: ApplyOutcome) -> dpb.Nack:
+    """The Nack of a failed revision, within the controller's limits: the first
+    MAX_NACK_ERRORS objects are listed, the message says how many more failed."""
+    message = outcome.message
+    unlisted = len(outcome.errors) - MAX_NACK_ERRORS
+    if unlisted > 0:
+        more = f"{unlisted} more object error(s) not listed"
+        message = f"{message}; {more}" if message else more
+    nack = dpb.Nack(revision=outcome.revision, message=clip(message, MAX_ERROR_MESSAGE_CHARS))
+    for key, text in outcome.errors[:MAX_NACK_ERRORS]:
+        nack.errors.add(
+            key=clip(key, MAX_ERROR_KEY_CHARS), message=clip(text, MAX_ERROR_MESSAGE_CHARS)
+        )
+    return nack
 
 
 class SessionOwner(Protocol):
@@ -154,6 +176,7 @@ class Session:
 
     def _queue_status(self, *, force: bool) -> None:
         status = self._sink.status()
+        status.last_error = clip(status.last_error, MAX_ERROR_MESSAGE_CHARS)
         if force or status != self._last_status:
             self._last_status = status
             self._out.put_nowait(dpb.AgentMessage(status=status))
@@ -176,9 +199,7 @@ class Session:
             self._out.put_nowait(dpb.AgentMessage(ack=dpb.Ack(revision=outcome.revision)))
             log.info("revision %d applied: ack", outcome.revision)
         else:
-            nack = dpb.Nack(revision=outcome.revision, message=outcome.message)
-            for key, message in outcome.errors:
-                nack.errors.add(key=key, message=message)
+            nack = nack_for(outcome)
             self._out.put_nowait(dpb.AgentMessage(nack=nack))
             first = f"{outcome.errors[0][0]}: {outcome.errors[0][1]}" if outcome.errors else ""
             log.warning(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,10 +19,26 @@ def parse_host_port(value: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def parse_api_target(value: str) -> str:
+    """One controller address: HOST:PORT, or a gRPC DNS target `dns:///NAME:PORT` or
+    `dns://SERVER[:PORT]/NAME:PORT` (NAME may resolve to several replicas)."""
+    if value.startswith("dns:"):
+        rest = value.removeprefix("dns:")
+        if rest.startswith("//"):
+            _, sep, rest = rest[2:].partition("/")
+            if not sep:
+                raise ValueError(f"{value!r}: expected dns://[SERVER]/NAME:PORT")
+        parse_host_port(rest)
+        return value
+    parse_host_port(value)
+    return value
+
+
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHYARD_", extra="ignore")
 
-    # The API service's gRPC distribution endpoint, HOST:PORT.
+    # The API replicas' gRPC distribution endpoints: a comma list of HOST:PORT (or
+    # dns:///NAME:PORT); the agent uses one at a time and fails over to the next.
     api: str
     # This node's name (a `node` resource of the API).
     node: str = Field(min_length=1)
@@ -53,11 +70,18 @@ class AgentSettings(BaseSettings):
     probe_interval: float = Field(default=2.0, gt=0)
     log_level: str = "info"
 
-    @field_validator("api")
+    @field_validator("api", mode="before")
     @classmethod
-    def _api(cls, value: str) -> str:
-        parse_host_port(value)
-        return value
+    def _api(cls, value: Any) -> Any:
+        items = value if isinstance(value, list | tuple) else [value]
+        if not all(isinstance(item, str) for item in items):
+            return value  # the str type reports it
+        targets = [t.strip() for item in items for t in item.split(",") if t.strip()]
+        if not targets:
+            raise ValueError("no address given")
+        for target in targets:
+            parse_api_target(target)
+        return ",".join(dict.fromkeys(targets))
 
     @field_validator("metrics_listen")
     @classmethod
@@ -101,6 +125,10 @@ class AgentSettings(BaseSettings):
         if self.token is None and self.token_file is None and self.tls_cert is None:
             raise ValueError("a token (or token_file, or an mTLS client certificate) is required")
         return self
+
+    @property
+    def api_targets(self) -> tuple[str, ...]:
+        return tuple(self.api.split(","))
 
     @property
     def driver_names(self) -> tuple[str, ...]:

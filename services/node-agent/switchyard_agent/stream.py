@@ -23,6 +23,13 @@ Hello *without* last_applied_revision, which asks for a Snapshot. The node keeps
 with its current configuration meanwhile, and the Snapshot costs no dataplane call for
 unchanged objects.
 
+Several controllers (API replicas): the client holds one stream at a time, to `targets[i]`.
+Whenever a session ends it moves on to the next target (round robin) and waits the delay
+above, so a dead replica costs one failed connect and the agent resumes by delta on the
+next one (every replica compiles the same revisions). A target that is a DNS name resolving
+to several replicas is handled by gRPC itself: each session opens a fresh channel, which
+resolves the name again and connects to the first address that answers.
+
 Late Ack: when a Nacked revision later converges (a transient failure retried successfully,
 a dataplane reconnected and resynced) the client sends Ack for the same revision, so the
 controller's view of the node does not stay at "failed" until the next revision.
@@ -101,7 +108,7 @@ class StreamClient:
     def __init__(
         self,
         *,
-        target: str,
+        targets: Sequence[str],
         node: str,
         sink: ConfigSink,
         token: str | None = None,
@@ -113,7 +120,10 @@ class StreamClient:
         on_reconnect: Callable[[], None] | None = None,
         channel_options: Sequence[tuple[str, int | str]] = CHANNEL_OPTIONS,
     ) -> None:
-        self.target = target
+        if not targets:
+            raise ValueError("no controller address")
+        self.targets = tuple(targets)
+        self.target = self.targets[0]  # the one the current (or next) session uses
         self.node = node
         self.sink = sink
         self._metadata: tuple[tuple[str, str], ...] = (
@@ -158,16 +168,22 @@ class StreamClient:
                 log.exception("stream session failed")
                 end = SessionEnd(f"session failed: {exc!r}", loud=True)
             delay = self._delay(end)
+            ended = self.target
+            self._fail_over()
             if end.loud:
-                log.error("controller %s: %s; retrying in %.1f s", self.target, end.reason, delay)
+                log.error("controller %s: %s; retrying in %.1f s", ended, end.reason, delay)
             else:
-                log.warning(
-                    "controller %s: %s; reconnecting in %.1f s", self.target, end.reason, delay
-                )
+                log.warning("controller %s: %s; reconnecting in %.1f s", ended, end.reason, delay)
             if delay > 0:
                 await asyncio.sleep(delay)
 
     # -- internals
+    def _fail_over(self) -> None:
+        if len(self.targets) > 1:
+            index = (self.targets.index(self.target) + 1) % len(self.targets)
+            log.info("next controller: %s", self.targets[index])
+            self.target = self.targets[index]
+
     def _delay(self, end: SessionEnd) -> float:
         now = time.monotonic()
         if end.retry is Retry.NOW and (

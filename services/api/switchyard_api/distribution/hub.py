@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -47,6 +47,7 @@ class DistributionHub:
         self.status_flush_interval = status_flush_interval
         self.sessions: dict[str, AgentSession] = {}
         self.ready = asyncio.Event()
+        self.stopping = False  # new streams are turned away (to another replica)
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="switchyard-compiler")
         self._tasks: list[asyncio.Task[None]] = []
         self.metrics = metrics
@@ -63,13 +64,17 @@ class DistributionHub:
         thread-safe) and wait for it."""
         return self._worker.submit(functools.partial(fn, *args)).result(timeout=60)
 
-    def start(self) -> None:
+    def start(self, *companions: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run the distributor and the status writer, and `companions` (heartbeats, the
+        revocation watch) until stop()."""
         self._tasks = [
             asyncio.create_task(self._distribute(), name="distributor"),
             asyncio.create_task(self._flush_status(), name="status-flush"),
+            *(asyncio.create_task(companion()) for companion in companions),
         ]
 
     async def stop(self) -> None:
+        self.stopping = True
         for session in list(self.sessions.values()):
             session.close(dpb.Goodbye.REASON_SHUTTING_DOWN, "the API replica is shutting down")
         self.status.all_disconnected()
@@ -113,11 +118,11 @@ class DistributionHub:
                 log.exception("writing agent status failed; will retry")
 
     # -- sessions ---------------------------------------------------------------------------
-    def register(self, node: str) -> AgentSession:
+    def register(self, node: str, token_id: str | None = None) -> AgentSession:
         previous = self.sessions.get(node)
         if previous is not None:
             previous.close(dpb.Goodbye.REASON_REPLACED, "another stream for this node took over")
-        session = AgentSession(node)
+        session = AgentSession(node, token_id)
         self.sessions[node] = session
         if self.metrics is not None:
             self.metrics.connected_agents.set(len(self.sessions))

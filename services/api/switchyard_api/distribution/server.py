@@ -14,11 +14,13 @@ from google.protobuf.message import DecodeError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from switchyard.v1 import distribution_pb2 as dpb
+from switchyard_contract.limits import MAX_AGENT_MESSAGE_BYTES
 from switchyard_contract.nodeconfig import NodeDelta
 
 from ..auth import TokenStore
 from ..settings import Settings
 from ..store.attachments import ReportedAttachment, acceptable, record_report
+from .agent_messages import hello_problem, nack_problem, status_problem
 from .hub import DistributionHub
 from .intent_state import merge_deltas
 from .session import AgentSession
@@ -26,7 +28,7 @@ from .session import AgentSession
 log = logging.getLogger("switchyard.distribution")
 SERVICE = "switchyard.v1.Distribution"
 HELLO_TIMEOUT = 10.0
-MAX_MESSAGE = 64 * 1024 * 1024
+MAX_MESSAGE = 64 * 1024 * 1024  # to the agent: chunks are ~2 MiB, a huge object travels alone
 # Why a stream ends when an agent's bytes are not an AgentMessage (INVALID_ARGUMENT).
 MALFORMED = "malformed AgentMessage: not a valid protobuf encoding"
 
@@ -54,9 +56,11 @@ class DistributionService:
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[bytes | dpb.ControllerMessage]:
         token = _bearer(context)
-        node = await asyncio.to_thread(self.tokens.node_of, token) if token else None
-        if node is None:
+        found = await asyncio.to_thread(self.tokens.node_token, token) if token else None
+        if found is None:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid node token")
+        assert found is not None
+        token_id, node = found
         try:
             first = await asyncio.wait_for(anext(requests), HELLO_TIMEOUT)
         except (TimeoutError, StopAsyncIteration):
@@ -66,25 +70,33 @@ class DistributionService:
         if first.WhichOneof("message") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected Hello first")
         hello = first.hello
+        if (problem := hello_problem(hello)) is not None:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, problem)
         if hello.node != node:
             await context.abort(
                 grpc.StatusCode.PERMISSION_DENIED,
                 f"this token belongs to node {node!r}; it cannot connect as {hello.node!r}",
             )
-        assert node is not None
         await self.hub.ready.wait()
-        session = self.hub.register(node)
+        if self.hub.stopping:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "this API replica is shutting down")
+        session = self.hub.register(node, token_id)
         last = hello.last_applied_revision if hello.HasField("last_applied_revision") else None
-        self.hub.status.connected(node, hello.agent_version, last)
-        log.info(
-            "agent %s connected (version %s, last applied %s)", node, hello.agent_version, last
-        )
+        applied = None  # the Hello's revision counts only when this replica knows it
         if last is not None:
             revision, delta = await self.hub.resume(node, last)
             if delta is not None:
-                session.needs_snapshot = False
-                session.sent_revision = last
+                session.resumed_from(last)
                 session.offer(delta, revision)
+                applied = last
+        self.hub.status.connected(node, hello.agent_version, applied)
+        log.info(
+            "agent %s connected (version %s, last applied %s, %s)",
+            node,
+            hello.agent_version,
+            last,
+            "resuming by delta" if applied is not None else "sending a snapshot",
+        )
         reader = asyncio.create_task(self._read(requests, session))
         try:
             async for message in self._write(session):
@@ -100,35 +112,52 @@ class DistributionService:
             log.info("agent %s disconnected", node)
 
     async def _read(self, requests: AsyncIterator[dpb.AgentMessage], session: AgentSession) -> None:
-        status = self.hub.status
         try:
             async for message in requests:
-                kind = message.WhichOneof("message")
-                if kind == "ack":
-                    session.record_ack(message.ack.revision)
-                    status.report(session.node, message.ack.revision, [], "")
-                elif kind == "nack":
-                    errors = [{"key": e.key, "message": e.message} for e in message.nack.errors]
-                    session.record_ack(message.nack.revision)
-                    status.report(session.node, message.nack.revision, errors, message.nack.message)
-                elif kind == "status":
-                    reported = message.status
-                    status.agent_status(
-                        session.node,
-                        dict(reported.components),
-                        len(reported.pending_keys),
-                        list(reported.retrying_keys),
-                    )
-                elif kind == "attachments":
+                if message.WhichOneof("message") == "attachments":
                     await self._attachments(session.node, message.attachments)
-                else:
-                    session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, f"unexpected {kind}")
+                    continue
+                problem = self._receive(session, message)
+                if problem is not None:
+                    log.warning("agent %s broke the protocol: %s", session.node, problem)
+                    session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, problem)
+                    return
         except DecodeError:
             session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, MALFORMED)
             return
         except (grpc.aio.AioRpcError, asyncio.CancelledError):
             pass
         session.close(dpb.Goodbye.REASON_UNSPECIFIED, "the agent closed its stream")
+
+    def _receive(self, session: AgentSession, message: dpb.AgentMessage) -> str | None:
+        """Record one agent message; the protocol error it is, if any (nothing recorded)."""
+        status = self.hub.status
+        kind = message.WhichOneof("message")
+        if kind == "ack":
+            if not session.accept_answer(message.ack.revision):
+                return f"Ack of revision {message.ack.revision}, never sent on this stream"
+            status.report(session.node, message.ack.revision, [], "")
+        elif kind == "nack":
+            nack = message.nack
+            if (problem := nack_problem(nack)) is not None:
+                return problem
+            if not session.accept_answer(nack.revision):
+                return f"Nack of revision {nack.revision}, never sent on this stream"
+            errors = [{"key": e.key, "message": e.message} for e in nack.errors]
+            status.report(session.node, nack.revision, errors, nack.message)
+        elif kind == "status":
+            reported = message.status
+            if (problem := status_problem(reported)) is not None:
+                return problem
+            status.agent_status(
+                session.node,
+                dict(reported.components),
+                len(reported.pending_keys),
+                list(reported.retrying_keys),
+            )
+        else:
+            return f"unexpected {kind or 'empty message'}"
+        return None
 
     async def _attachments(self, node: str, report: dpb.AttachmentReport) -> None:
         """Pods attached on `node` (the stream's own): stored, and the pods concerned
@@ -160,6 +189,7 @@ class DistributionService:
                 session.needs_snapshot = False
                 session.take_owed()
                 revision, chunks = await self.hub.snapshot(session.node)
+                session.mark_sent(revision)
                 for chunk in chunks:
                     self.hub.count_sent("snapshot", len(chunk))
                     yield chunk
@@ -174,6 +204,7 @@ class DistributionService:
                 if len(owed) == 1
                 else merge_deltas(session.node, (o.delta for o in owed))
             )
+            session.mark_sent(to_revision)
             for chunk in self.hub.deltas.encode(delta, session.sent_revision, to_revision):
                 self.hub.count_sent("delta", len(chunk))
                 yield chunk
@@ -188,7 +219,7 @@ def build_server(
         options=[
             ("grpc.so_reuseport", 0),  # two replicas must not silently share a port
             ("grpc.max_send_message_length", MAX_MESSAGE),
-            ("grpc.max_receive_message_length", MAX_MESSAGE),
+            ("grpc.max_receive_message_length", MAX_AGENT_MESSAGE_BYTES),
             ("grpc.keepalive_time_ms", 20_000),
             ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
         ]

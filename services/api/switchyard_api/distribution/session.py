@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 from dataclasses import dataclass
 
 from switchyard_contract.nodeconfig import NodeDelta
 
 QUEUE_LIMIT = 64
+# Revisions sent and not answered yet that an Ack/Nack may still name. An agent answers in
+# order; one this far behind has long been given a snapshot instead.
+UNANSWERED_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +21,11 @@ class Owed:
 
 
 class AgentSession:
-    def __init__(self, node: str, queue_limit: int = QUEUE_LIMIT) -> None:
+    def __init__(
+        self, node: str, token_id: str | None = None, queue_limit: int = QUEUE_LIMIT
+    ) -> None:
         self.node = node
+        self.token_id = token_id  # the token that authenticated the stream (revocation)
         self.queue_limit = queue_limit
         self.owed: list[Owed] = []
         self.sent_revision: int | None = None  # the revision of the config the agent was sent
@@ -28,6 +35,8 @@ class AgentSession:
         self.wake = asyncio.Event()
         self.wake.set()
         self.acked = asyncio.Event()
+        self._unanswered: list[int] = []  # increasing
+        self._answered: int | None = None
 
     def offer(self, delta: NodeDelta, to_revision: int) -> None:
         """Queue a change; a slow agent that falls too far behind gets one fresh snapshot
@@ -45,9 +54,35 @@ class AgentSession:
         return owed
 
     def close(self, reason: int, message: str) -> None:
-        self.goodbye = (reason, message)
+        """End the stream with a Goodbye; the first reason given is the one the agent gets."""
+        if self.goodbye is None:
+            self.goodbye = (reason, message)
         self.wake.set()
 
-    def record_ack(self, revision: int) -> None:
+    # -- what an Ack/Nack may name
+    def resumed_from(self, revision: int) -> None:
+        """The agent holds `revision` (its Hello) and gets deltas from there."""
+        self.needs_snapshot = False
+        self.sent_revision = revision
+        self._answered = revision
+
+    def mark_sent(self, revision: int) -> None:
+        """Called before the first chunk of a revision leaves, so its answer is expected."""
+        if not self._unanswered or self._unanswered[-1] < revision:
+            self._unanswered.append(revision)
+            if len(self._unanswered) > UNANSWERED_LIMIT:
+                del self._unanswered[0]
+
+    def accept_answer(self, revision: int) -> bool:
+        """True when `revision` was sent on this stream (or is the one last answered: a late
+        Ack after a Nack). Older unanswered revisions are passed: the agent answers in order."""
+        if revision == self._answered:
+            return True
+        index = bisect.bisect_left(self._unanswered, revision)
+        if index == len(self._unanswered) or self._unanswered[index] != revision:
+            return False
+        del self._unanswered[: index + 1]
+        self._answered = revision
         self.acked_revision = revision
         self.acked.set()
+        return True

@@ -165,6 +165,11 @@ class NodeStatusRecorder:
         old = select(ranked.c.id).where(ranked.c.rank > REPORTS_KEPT_PER_NODE)
         session.execute(delete(NodeReport).where(NodeReport.id.in_(old)))
 
+    def rewrite_connected(self) -> None:
+        """Write every node this replica holds again (after others may have aged it out)."""
+        with self._lock:
+            self._dirty.update(n for n, s in self._states.items() if s.connected)
+
     def all_disconnected(self) -> None:
         """This replica is stopping: its streams end."""
         with self._lock:

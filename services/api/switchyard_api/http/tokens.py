@@ -95,3 +95,5 @@ def delete_token(
 ) -> None:
     if not _tokens(request).delete(token_id):
         raise not_found(f"token {token_id}")
+    # This replica's streams are closed at once (others learn of it by NOTIFY).
+    request.app.state.feed.publish_revocation()

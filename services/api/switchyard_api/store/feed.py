@@ -8,7 +8,7 @@ import logging
 
 import psycopg
 
-from .transaction import NOTIFY_CHANNEL
+from .transaction import NOTIFY_CHANNEL, REVOKED_PAYLOAD
 
 log = logging.getLogger("switchyard.feed")
 
@@ -18,6 +18,7 @@ class ChangeFeed:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._event = asyncio.Event()
         self.latest = 0
+        self._revoked = asyncio.Event()
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -33,6 +34,19 @@ class ChangeFeed:
         self.latest = max(self.latest, revision)
         event, self._event = self._event, asyncio.Event()
         event.set()
+
+    def publish_revocation(self) -> None:
+        """Thread-safe: a token was deleted (here or, by NOTIFY, on another replica)."""
+        if self._loop is None or self._loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # loop shutting down
+            self._loop.call_soon_threadsafe(self._revoked.set)
+
+    async def wait_revocation(self, timeout: float) -> None:
+        """Until a revocation is published or `timeout` passes."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._revoked.wait(), timeout)
+        self._revoked.clear()
 
     async def wait(self, timeout: float) -> bool:
         """True when something was published before the timeout."""
@@ -55,6 +69,8 @@ async def listen_for_commits(conninfo: str, feed: ChangeFeed) -> None:
                 async for notification in conn.notifies():
                     if notification.payload.isdigit():
                         feed.publish(int(notification.payload))
+                    elif notification.payload == REVOKED_PAYLOAD:
+                        feed.publish_revocation()
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -22,6 +22,8 @@ from .models import ChangeLogEntry, Claim, RevisionCounter, StoredObject
 
 WRITER_LOCK_KEY = 0x53_57_59_44  # "SWYD"
 NOTIFY_CHANNEL = "switchyard_changes"
+# The payload on NOTIFY_CHANNEL when a token was deleted (others are revisions).
+REVOKED_PAYLOAD = "token-revoked"
 
 
 def utc_now() -> str:
