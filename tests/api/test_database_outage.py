@@ -4,6 +4,7 @@ the token lookup's OperationalError reached the catch-all handler: 500 "internal
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy.engine import make_url
 
 from tests.drills.tcp_proxy import TcpProxy
@@ -23,6 +24,7 @@ def test_requests_answer_503_while_the_database_is_down_and_recover(
     with TcpProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
         url = through(proxy, fresh_postgres_url)
         with LiveServer(url) as server, server.client() as client:
+            client.timeout = httpx.Timeout(60)  # the suite runs on a loaded 2-core machine
             client.put("/v1/namespaces/before", json={"spec": {}}).raise_for_status()
             proxy.down()
             requests = [
