@@ -79,7 +79,12 @@ class KubeClient:
             if cursor:
                 kwargs["_continue"] = cursor
             response = await lister(**kwargs)
-            body = json.loads(await response.read())
+            raw = await response.read()
+            if response.status != 200:  # without preloading, the client raises for nothing
+                raise ApiException(
+                    status=response.status, reason=raw[:300].decode(errors="replace")
+                )
+            body = json.loads(raw)
             items += body.get("items") or []
             meta = body.get("metadata") or {}
             cursor = meta.get("continue")
