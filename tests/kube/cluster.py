@@ -19,7 +19,7 @@ import aiohttp
 import attrs
 import kmock
 import yaml
-from kmock._internal import enums, rendering, references
+from kmock._internal import enums, references, rendering
 
 # kmock reads /api/v1/namespaces[/NAME] as a namespace prefix, not as the Namespace resource:
 # the mock serves Namespaces under this plural and rewrites those paths to it.
@@ -69,6 +69,7 @@ class Cluster(kmock.KubernetesEmulator):
     breaks: int = attrs.field(default=0, init=False)  # bumped to end every open watch
     break_with: dict[str, Any] = attrs.field(factory=dict, init=False)
     watches_started: int = attrs.field(default=0, init=False)
+    refuse_watches: bool = attrs.field(default=False, init=False)  # every watch fails (500)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -76,10 +77,17 @@ class Cluster(kmock.KubernetesEmulator):
             self.resources[resource] = {}
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
-        parts = raw_request.path.strip("/").split("/")
+        url = raw_request.rel_url
+        parts = url.path.strip("/").split("/")
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) <= 4:
             path = "/".join(["", "api", "v1", NAMESPACE_PLURAL, *parts[3:]])
-            raw_request = raw_request.clone(rel_url=raw_request.rel_url.with_path(path))
+            url = url.with_path(path).with_query(url.query)
+        # Kubernetes reads booleans as Go does ("True" too); kmock knows only "true".
+        booleans = {k: v.lower() for k, v in url.query.items() if v in ("True", "False")}
+        if booleans:
+            url = url.update_query(booleans)
+        if url != raw_request.rel_url:
+            raw_request = raw_request.clone(rel_url=url)
         return await super().__call__(raw_request)
 
     # state before the adapter starts
@@ -158,12 +166,15 @@ class Cluster(kmock.KubernetesEmulator):
         self.watches_started += 1
         assert request.resource is not None
         since = int(request.params.get("resourceVersion") or 0)
+        if self.refuse_watches:
+            yield {"type": "ERROR", "object": status(500, "InternalError", "watches refused")}
+            return
         if since and since < self.compacted:
             yield {"type": "ERROR", "object": status(410, "Expired", "too old resource version")}
             return
         loop = asyncio.get_running_loop()
         deadline = loop.time() + float(request.params.get("timeoutSeconds") or 3600)
-        bookmarks = request.params.get("allowWatchBookmarks") == "true"
+        bookmarks = request.params.get("allowWatchBookmarks", "").lower() == "true"
         breaks = self.breaks
         position = since
         while True:

@@ -109,6 +109,11 @@ class Informer:
                 self._set_watching(False)
                 must_list = True
                 await self._pause(f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # e.g. the client's "malformed watch event": never die
+                log.exception("unexpected watch failure", extra={"kind": self.kind})
+                self._set_watching(False)
+                must_list = True
+                await self._pause(f"{type(exc).__name__}: {exc}")
 
     async def _pause(self, reason: str) -> None:
         self.metrics.watch_restarts.labels(self.kind, "error").inc()
