@@ -70,6 +70,8 @@ class Cluster(kmock.KubernetesEmulator):
     break_with: dict[str, Any] = attrs.field(factory=dict, init=False)
     watches_started: int = attrs.field(default=0, init=False)
     refuse_watches: bool = attrs.field(default=False, init=False)  # every watch fails (500)
+    # One write at a time, so that resourceVersions follow the order of the history.
+    write_lock: asyncio.Lock = attrs.field(factory=asyncio.Lock, init=False)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -131,6 +133,10 @@ class Cluster(kmock.KubernetesEmulator):
         writes = (enums.action.CREATE, enums.action.UPDATE, enums.action.DELETE)
         if request.resource is None or request.action not in writes:
             return await super()._handle(request)
+        async with self.write_lock:
+            return await self._write(request)
+
+    async def _write(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
         version = self.revision + 1
         if request.action != enums.action.DELETE and isinstance(request.data, dict):
             meta = request.data.setdefault("metadata", {})

@@ -79,6 +79,8 @@ async def running_adapter(settings: Settings) -> AsyncIterator[Adapter]:
     try:
         yield adapter
     finally:
+        if task.done():  # the adapter must never stop by itself: surface why it did
+            task.result()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

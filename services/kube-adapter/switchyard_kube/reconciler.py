@@ -53,7 +53,10 @@ class Reconciler:
     async def plan(self, cache: Cache) -> planning.Plan:
         if self.view is None:
             self.view = await self.switchyard.view()
-        return planning.compute(desired_state(cache, self.defaults), self.view)
+        desired = desired_state(cache, self.defaults)
+        # An object gone from the cluster is no longer refused.
+        self.refused = {k: v for k, v in self.refused.items() if k in desired}
+        return planning.compute(desired, self.view)
 
     async def reconcile(self, cache: Cache, changed_at: float | None = None) -> planning.Plan:
         """Bring Switchyard to the caches' state; raises Unavailable or Stale to be retried."""
