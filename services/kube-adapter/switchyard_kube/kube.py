@@ -39,24 +39,29 @@ class KindApi:
 
     kind: str
     api_version: str
+    plural: str  # the resource name RBAC rules grant
     lister: Callable[[client.ApiClient], Any]
 
 
 KIND_APIS = {
-    "Namespace": KindApi("Namespace", "v1", lambda c: client.CoreV1Api(c).list_namespace),
-    "Node": KindApi("Node", "v1", lambda c: client.CoreV1Api(c).list_node),
-    "Pod": KindApi("Pod", "v1", lambda c: client.CoreV1Api(c).list_pod_for_all_namespaces),
+    "Namespace": KindApi(
+        "Namespace", "v1", "namespaces", lambda c: client.CoreV1Api(c).list_namespace
+    ),
+    "Node": KindApi("Node", "v1", "nodes", lambda c: client.CoreV1Api(c).list_node),
+    "Pod": KindApi("Pod", "v1", "pods", lambda c: client.CoreV1Api(c).list_pod_for_all_namespaces),
     "Service": KindApi(
-        "Service", "v1", lambda c: client.CoreV1Api(c).list_service_for_all_namespaces
+        "Service", "v1", "services", lambda c: client.CoreV1Api(c).list_service_for_all_namespaces
     ),
     "EndpointSlice": KindApi(
         "EndpointSlice",
         "discovery.k8s.io/v1",
+        "endpointslices",
         lambda c: client.DiscoveryV1Api(c).list_endpoint_slice_for_all_namespaces,
     ),
     "NetworkPolicy": KindApi(
         "NetworkPolicy",
         "networking.k8s.io/v1",
+        "networkpolicies",
         lambda c: client.NetworkingV1Api(c).list_network_policy_for_all_namespaces,
     ),
 }
