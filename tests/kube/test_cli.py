@@ -97,6 +97,6 @@ async def test_dry_run_then_once_then_once_again(
 
 
 async def test_unreachable_switchyard_exits_with_an_error(cluster: MockCluster) -> None:
-    code, out, err = await run(cluster, "http://127.0.0.1:9", "--once")  # nothing listens
+    code, _out, err = await run(cluster, "http://127.0.0.1:9", "--once")  # nothing listens
     assert code == 2
     assert "switchyard-kube:" in err and ADMIN_TOKEN not in err
