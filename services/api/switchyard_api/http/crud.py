@@ -15,6 +15,7 @@ from ..distribution.object_status import ObjectStatusView, attribute
 from ..errors import invalid, not_found
 from ..representation import to_document
 from ..resources.common import API_VERSION, LabelSelector
+from ..resources.compat import warning_header
 from ..resources.registry import KindInfo
 from ..resources.selector_syntax import parse_label_selector
 from ..store.models import StoredObject
@@ -45,19 +46,23 @@ def plural_id(kind: str) -> str:
 
 
 def object_response(
-    info: KindInfo, row: StoredObject, status: int = 200, view: ObjectStatusView | None = None
+    info: KindInfo,
+    row: StoredObject,
+    status: int = 200,
+    view: ObjectStatusView | None = None,
+    ignored: list[str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(
-        document_of(info, row, view),
-        status_code=status,
-        headers={"ETag": etag(row.resource_version)},
-    )
+    headers = {"ETag": etag(row.resource_version)}
+    warning = warning_header(ignored or [])
+    if warning is not None:
+        headers["Warning"] = warning
+    return JSONResponse(document_of(info, row, view), status_code=status, headers=headers)
 
 
 def document_of(info: KindInfo, row: StoredObject, view: ObjectStatusView | None) -> dict[str, Any]:
     document = to_document(info, row)
     if view is not None and info.status_model is None:
-        document["status"] = view.status_of(row)
+        document["status"] = {**view.status_of(row), **document.get("status", {})}
     return document
 
 
@@ -225,8 +230,9 @@ def _collection_routes(
         body: models.input,  # type: ignore[name-defined]
     ) -> JSONResponse:
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        row = _writer(request).create(info, namespace, document)
-        return object_response(info, row, 201)
+        ignored: list[str] = []
+        row = _writer(request).create(info, namespace, document, ignored)
+        return object_response(info, row, 201, ignored=ignored)
 
 
 def _item_routes(
@@ -269,8 +275,9 @@ def _item_routes(
     ) -> JSONResponse:
         pre = parse_preconditions(if_match, if_none_match)
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        row, created = _writer(request).replace(info, namespace, name, document, pre)
-        return object_response(info, row, 201 if created else 200)
+        ignored: list[str] = []
+        row, created = _writer(request).replace(info, namespace, name, document, pre, ignored)
+        return object_response(info, row, 201 if created else 200, ignored=ignored)
 
     @router.patch(
         path,
@@ -288,8 +295,9 @@ def _item_routes(
         if_match: IfMatch = None,
     ) -> JSONResponse:
         pre = parse_preconditions(if_match, None)
-        row = _writer(request).patch(info, namespace, name, patch, pre)
-        return object_response(info, row)
+        ignored: list[str] = []
+        row = _writer(request).patch(info, namespace, name, patch, pre, ignored)
+        return object_response(info, row, ignored=ignored)
 
     @router.delete(
         path,
