@@ -198,7 +198,11 @@ class Cluster(kmock.KubernetesEmulator):
             try:
                 await asyncio.wait_for(tick.wait(), min(remaining, self.bookmark_seconds))
             except TimeoutError:
-                if bookmarks and self.revision > position:
+                # A change may have landed as the wait timed out: send it before any bookmark.
+                pending = any(
+                    v > position and self._wanted(request, r, e) for v, r, e in self.history
+                )
+                if bookmarks and not pending and self.revision > position:
                     position = self.revision
                     yield {
                         "type": "BOOKMARK",
