@@ -69,6 +69,7 @@ async def test_dry_run_then_once_then_once_again(
         "create": 25,
         "update": 0,
         "delete": 0,
+        "status": 9,
         "notOwned": 0,
         "kept": 0,
     }
@@ -78,8 +79,9 @@ async def test_dry_run_then_once_then_once_again(
 
     code, out, err = await run(cluster, api.url, "--once")
     assert code == 0, err
-    assert summary(out)["writes"] == 25
+    assert summary(out)["writes"] == 25 + 9  # and the 9 pods' Ready condition
     assert "created Pod shop/web-1" in out.splitlines()
+    assert "set ready of Pod shop/web-1" in out.splitlines()
     assert len(names(switchyard, "Pod")) == 9
     applied = revision(switchyard)
 

@@ -56,7 +56,7 @@ async def test_initial_sync_mirrors_the_cluster(
         assert pod["spec"]["interface"] == "tap-web-1"
         assert pod["spec"]["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
         assert pod["metadata"]["labels"] == {"app": "web", **MANAGED}
-        assert pod["metadata"]["annotations"]["switchyard.io/ready"] == "true"
+        assert pod["status"]["conditions"] == [{"type": "Ready", "status": "True"}]
 
         web = get(switchyard, "/v1/namespaces/shop/services/web")
         assert web is not None
@@ -105,3 +105,4 @@ async def test_initial_sync_mirrors_the_cluster(
             assert health.status == 200
             metrics = await (await http.get("/metrics")).text()
         assert 'switchyard_kube_writes_total{outcome="ok",verb="create"} 25.0' in metrics
+        assert 'switchyard_kube_writes_total{outcome="ok",verb="status"} 9.0' in metrics

@@ -132,10 +132,10 @@ async def test_watch_events_of_every_kind(
         )
         await eventually(
             lambda: (
-                (get(switchyard, "/v1/namespaces/shop/pods/web-1") or {})["metadata"][
-                    "annotations"
-                ]["switchyard.io/ready"]
-                == "false"
+                (get(switchyard, "/v1/namespaces/shop/pods/web-1") or {})["status"].get(
+                    "conditions"
+                )
+                == [{"type": "Ready", "status": "False"}]
             )
         )
         await eventually(

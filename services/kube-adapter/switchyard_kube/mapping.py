@@ -17,8 +17,6 @@ UPLINK_ANNOTATION = ANNOTATION_PREFIX + "uplink-interface"
 BGP_ASN_ANNOTATION = ANNOTATION_PREFIX + "bgp-asn"
 BGP_ROUTER_ID_ANNOTATION = ANNOTATION_PREFIX + "bgp-router-id"
 POD_INTERFACE_ANNOTATION = ANNOTATION_PREFIX + "interface"
-# The API has no Pod status yet: readiness travels as this annotation ("true"/"false").
-POD_READY_ANNOTATION = ANNOTATION_PREFIX + "ready"
 TERMINAL_PHASES = ("Succeeded", "Failed")
 
 
@@ -78,11 +76,15 @@ def source_ref(kind: str, api_version: str, obj: dict[str, Any]) -> dict[str, An
 
 
 def _desired(
-    key: Key, labels: dict[str, str], spec: dict[str, Any], source: dict[str, Any], **notes: str
+    key: Key,
+    labels: dict[str, str],
+    spec: dict[str, Any],
+    source: dict[str, Any],
+    ready: bool | None = None,
 ) -> Desired:
     where = f"{source['namespace']}/{source['name']}" if source.get("namespace") else source["name"]
-    annotations = {SOURCE_ANNOTATION: f"{source['kind']} {where}", **notes}
-    return Desired(key, labels, spec, source, annotations)
+    annotations = {SOURCE_ANNOTATION: f"{source['kind']} {where}"}
+    return Desired(key, labels, spec, source, annotations, ready)
 
 
 def namespace(obj: dict[str, Any]) -> Desired:
@@ -174,10 +176,9 @@ def pod(obj: dict[str, Any]) -> Desired | None:
         "interface": annotations_of(obj).get(POD_INTERFACE_ANNOTATION, ""),
         "ports": _named_ports(spec),
     }
-    ready = "true" if pod_ready(obj) else "false"
     key = Key("Pod", meta["namespace"], meta["name"])
     source = source_ref("Pod", "v1", obj)
-    return _desired(key, labels_of(obj), pod_spec, source, **{POD_READY_ANNOTATION: ready})
+    return _desired(key, labels_of(obj), pod_spec, source, ready=pod_ready(obj))
 
 
 def _service_port(port: dict[str, Any], with_node_port: bool) -> dict[str, Any]:

@@ -45,6 +45,10 @@ class Key:
         return f"{self.kind} {where}"
 
     @property
+    def status_path(self) -> str:
+        return f"{self.path}/status"
+
+    @property
     def path(self) -> str:
         if self.kind == "EndpointSlice":
             return f"/v1/namespaces/{self.namespace}/services/{self.name}/endpoints"
@@ -63,6 +67,8 @@ class Desired:
     spec: dict[str, Any]
     source: dict[str, Any]  # the Kubernetes object (kind, apiVersion, metadata) for Events
     annotations: dict[str, str]
+    # Pods: True/False for the Ready condition, written through the status subresource.
+    ready: bool | None = None
 
     @property
     def digest(self) -> str:
@@ -98,6 +104,14 @@ class Desired:
 def is_managed(document: dict[str, Any]) -> bool:
     labels = (document.get("metadata") or {}).get("labels") or {}
     return bool(labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE)
+
+
+def ready_of(document: dict[str, Any]) -> bool | None:
+    """A stored Pod's Ready condition: True, False, or None when none is reported."""
+    for condition in (document.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return bool(condition.get("status") == "True")
+    return None
 
 
 def spec_of(kind: str, document: dict[str, Any]) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .objects import DIGEST_ANNOTATION, WRITE_ORDER, Desired, Key, is_managed, spec_of
+from .objects import DIGEST_ANNOTATION, WRITE_ORDER, Desired, Key, is_managed, ready_of, spec_of
 
 
 @dataclass(frozen=True)
 class Write:
-    verb: str  # create | update | delete
+    verb: str  # create | update | delete | status (a Pod's Ready condition)
     key: Key
     desired: Desired | None = None  # None for deletes
     resource_version: str | None = None  # the stored object's, for If-Match
@@ -36,6 +36,7 @@ class Plan:
             "create": self.count("create"),
             "update": self.count("update"),
             "delete": self.count("delete"),
+            "status": self.count("status"),
             "notOwned": len(self.not_owned),
             "kept": len(self.kept),
         }
@@ -74,6 +75,7 @@ def _order(key: Key) -> tuple[int, Key]:
 
 def compute(desired: dict[Key, Desired], stored: dict[Key, dict[str, Any]]) -> Plan:
     plan = Plan()
+    statuses: list[Write] = []
     for key in sorted(desired, key=_order):
         want = desired[key]
         have = stored.get(key)
@@ -89,6 +91,9 @@ def compute(desired: dict[Key, Desired], stored: dict[Key, dict[str, Any]]) -> P
         elif not unchanged(want, have):
             version = (have.get("metadata") or {}).get("resourceVersion")
             plan.writes.append(Write("update", key, want, version))
+        if want.ready is not None and (have is None or ready_of(have) != want.ready):
+            statuses.append(Write("status", key, want))
+    plan.writes += statuses  # after the spec writes: a status needs its Pod to exist
     for key in sorted(stored, key=_order, reverse=True):
         have = stored[key]
         if key in desired or not is_managed(have):

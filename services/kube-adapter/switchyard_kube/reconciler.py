@@ -23,7 +23,7 @@ from .switchyard import Rejected, Stale, SwitchyardClient, Unavailable
 
 log = logging.getLogger("switchyard_kube.reconcile")
 Reporter = Callable[[dict[str, Any], str, str], Awaitable[None]]
-PAST = {"create": "created", "update": "updated", "delete": "deleted"}
+PAST = {"create": "created", "update": "updated", "delete": "deleted", "status": "set ready of"}
 
 
 class Reconciler:
@@ -128,7 +128,11 @@ class Reconciler:
 
 def describe(plan: planning.Plan) -> list[str]:
     """The plan as lines a person reads (--dry-run)."""
-    lines = [f"{w.verb} {w.key}" for w in plan.writes]
+    lines = [
+        f"{w.verb} {w.key}"
+        + (f" Ready={w.desired.ready}" if w.verb == "status" and w.desired else "")
+        for w in plan.writes
+    ]
     lines += [
         f"not-owned {d.key} (exists in Switchyard, not created by the adapter)"
         for d in plan.not_owned

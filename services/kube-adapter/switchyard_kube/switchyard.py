@@ -110,6 +110,19 @@ class SwitchyardClient:
 
     async def apply(self, write: Write) -> dict[str, Any] | None:
         """Make one write; the stored document afterwards (None after a delete)."""
+        if write.verb == "status":
+            assert write.desired is not None
+            condition = {"type": "Ready", "status": "True" if write.desired.ready else "False"}
+            body = {"status": {"conditions": [condition]}}
+            response = await self._request(
+                "PATCH",
+                write.key.status_path,
+                json=body,
+                headers={"Content-Type": "application/merge-patch+json"},
+            )
+            _check(response)
+            status_document: dict[str, Any] = response.json()
+            return status_document
         headers: dict[str, str] = {}
         if write.resource_version is not None:
             headers["If-Match"] = f'"{write.resource_version}"'
