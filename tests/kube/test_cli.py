@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from tests.api.support import ADMIN_TOKEN, LiveServer
+from tests.kube.cluster import write_kubeconfig
 from tests.kube.conftest import MockCluster
 from tests.kube.views import names, revision
 
@@ -102,3 +103,18 @@ async def test_unreachable_switchyard_exits_with_an_error(cluster: MockCluster) 
     code, _out, err = await run(cluster, "http://127.0.0.1:9", "--once")  # nothing listens
     assert code == 2
     assert "switchyard-kube:" in err and ADMIN_TOKEN not in err
+
+
+async def test_unreachable_kubernetes_exits_with_an_error(
+    cluster: MockCluster, api: LiveServer, switchyard: httpx.Client, tmp_path: Path
+) -> None:
+    broken = MockCluster(
+        cluster.handler,
+        "http://127.0.0.1:9",
+        write_kubeconfig(tmp_path / "broken", "http://127.0.0.1:9"),
+        cluster.client,
+    )
+    code, _out, err = await run(broken, api.url, "--once")
+    assert code == 2
+    assert "Kubernetes API" in err
+    assert names(switchyard, "Namespace") == set()  # nothing listed: nothing planned

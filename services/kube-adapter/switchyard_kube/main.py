@@ -7,11 +7,12 @@ import json
 import logging
 import sys
 
+import aiohttp
 from aiohttp import web
 
 from . import logs
 from .adapter import Adapter, health_app
-from .kube import KubeClient, load_api_client
+from .kube import ApiException, KubeClient, load_api_client
 from .reconciler import describe
 from .settings import Settings, from_args
 from .switchyard import Stale, SwitchyardClient, Unavailable
@@ -63,6 +64,9 @@ async def amain(settings: Settings) -> int:
         return await _serve(adapter, settings)
     except (Unavailable, Stale) as exc:
         print(f"switchyard-kube: {exc}", file=sys.stderr)
+        return 2
+    except (ApiException, aiohttp.ClientError, OSError) as exc:  # --once: Kubernetes unreachable
+        print(f"switchyard-kube: Kubernetes API: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
     finally:
         await switchyard.close()
