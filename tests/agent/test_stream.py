@@ -21,8 +21,9 @@ from switchyard_agent.agent import Agent
 from switchyard_agent.drivers.factory import RecordingDataplaneDriver, recording_drivers
 from switchyard_agent.drivers.recording import RecordingDriver, recording_driver
 from switchyard_agent.persistence import ConfigStore, CorruptStateError, decode, encode
+from switchyard_agent.session import Retry, SessionEnd, end_for_goodbye
 from switchyard_agent.settings import AgentSettings
-from switchyard_agent.stream import Backoff, Retry, SessionEnd, StreamClient, _end_for_goodbye
+from switchyard_agent.stream import Backoff, StreamClient
 from switchyard_contract.codec import snapshot_to_proto, to_proto
 from switchyard_contract.nodeconfig import (
     Acl,
@@ -137,7 +138,7 @@ def test_backoff_is_jittered() -> None:
 
 def test_goodbye_and_status_policies() -> None:
     def end(reason: dpb.Goodbye.Reason.ValueType) -> SessionEnd:
-        return _end_for_goodbye(dpb.Goodbye(reason=reason, message="m"))
+        return end_for_goodbye(dpb.Goodbye(reason=reason, message="m"))
 
     assert end(dpb.Goodbye.REASON_SHUTTING_DOWN).retry is Retry.NOW
     assert end(dpb.Goodbye.REASON_REFUSED).loud

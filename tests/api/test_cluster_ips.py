@@ -135,3 +135,25 @@ def test_twenty_concurrent_creates_in_a_large_cidr(fresh_postgres_url: str) -> N
         assert [r.status_code for r in responses] == [201] * 20
         addresses = {r.json()["spec"]["clusterIP"] for r in responses}
         assert len(addresses) == 20
+
+
+def test_dual_stack_and_headless_selector_services_list_their_families(
+    client: TestClient,
+) -> None:
+    pod = {"nodeName": "n1", "podIPs": ["10.1.1.5", "fd00:1::5"]}
+    client.put("/v1/nodes/n1", json={"spec": {"addresses": ["192.0.2.1"]}}).raise_for_status()
+    client.put(
+        "/v1/namespaces/team-a/pods/web-1",
+        json={"metadata": {"labels": {"app": "web"}}, "spec": pod},
+    ).raise_for_status()
+    selector = {"app": "web"}
+    create(client, "dual", selector=selector, ipFamilyPolicy="RequireDualStack").raise_for_status()
+    dual = client.get(f"{NS}/dual/endpoints").json()
+    assert dual["addressType"] == "DualStack"
+    assert [e["addresses"] for e in dual["endpoints"]] == [["10.1.1.5", "fd00:1::5"]]
+    create(client, "v6", selector=selector, ipFamilies=["IPv6"]).raise_for_status()
+    v6 = client.get(f"{NS}/v6/endpoints").json()
+    assert v6["addressType"] == "IPv6" and v6["endpoints"][0]["addresses"] == ["fd00:1::5"]
+    create(client, "headless", selector=selector, clusterIP="None").raise_for_status()
+    headless = client.get(f"{NS}/headless/endpoints").json()
+    assert headless["endpoints"][0]["targetRef"]["name"] == "web-1"

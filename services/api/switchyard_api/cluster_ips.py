@@ -71,7 +71,7 @@ class ClusterIPAllocator:
                 raise invalid("spec.clusterIP", "None (headless) needs type ClusterIP")
             spec.clusterIP, spec.clusterIPs = HEADLESS, []
             return
-        used = {c.removeprefix(CLUSTER_IP_CLAIM) for c in tx.claims_with_prefix(CLUSTER_IP_CLAIM)}
+        used: set[str] | None = None  # read only when something must be allocated
         chosen: list[str] = []
         for index, family in enumerate(families):
             if index < len(given):
@@ -79,8 +79,11 @@ class ClusterIPAllocator:
                 if not inherited:
                     self._check_requested(tx, owner, index, address)
             else:
+                if used is None:
+                    claims = tx.claims_with_prefix(CLUSTER_IP_CLAIM)
+                    used = {c.removeprefix(CLUSTER_IP_CLAIM) for c in claims} | set(chosen)
                 address = self._allocate(family, used)
-            used.add(address)
+                used.add(address)
             chosen.append(address)
         spec.clusterIPs = chosen
         spec.clusterIP = chosen[0]

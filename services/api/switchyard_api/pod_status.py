@@ -68,6 +68,7 @@ def _write(
     warnings: list[str],
 ) -> StoredObject:
     with store.write() as tx:
+        tx.begin_write()
         row = tx.get(POD.kind, namespace, name)
         if row is None:
             raise not_found(f"Pod {namespace}/{name}")

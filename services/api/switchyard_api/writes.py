@@ -76,6 +76,7 @@ class IntentWriter:
         """POST: the name comes from the document; 409 if it exists."""
         name = self._name_of(document)
         with self.store.write() as tx:
+            tx.begin_write()
             if tx.exists(info.kind, namespace, name):
                 raise already_exists(_describe(info, namespace, name))
             return self._store(tx, info, namespace, name, document, None, warnings)
@@ -91,6 +92,7 @@ class IntentWriter:
     ) -> tuple[StoredObject, bool]:
         """PUT: create or replace; returns (row, created)."""
         with self.store.write() as tx:
+            tx.begin_write()
             row = tx.get(info.kind, namespace, name)
             check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, document)
@@ -108,6 +110,7 @@ class IntentWriter:
     ) -> StoredObject:
         """PATCH: RFC 7396 merge patch onto the stored document."""
         with self.store.write() as tx:
+            tx.begin_write()
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
@@ -123,6 +126,7 @@ class IntentWriter:
     ) -> tuple[StoredObject, int]:
         """DELETE; returns the deleted row and the revision of the deletion."""
         with self.store.write() as tx:
+            tx.begin_write()
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
@@ -140,6 +144,7 @@ class IntentWriter:
         with self.store.write() as tx:
             revision = 0
             for info, namespace, document in items:
+                tx.begin_write()  # each object is a write of its own, with its own revision
                 name = self._name_of(document)
                 row = self._store(
                     tx, info, namespace, name, document, tx.get(info.kind, namespace, name)

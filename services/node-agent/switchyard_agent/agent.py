@@ -6,7 +6,7 @@ executor), because the drivers are blocking and not thread-safe (vpp_papi's sync
 Every piece of work that touches the reconciler, a driver or the state directory is a job on
 that thread, so they are totally ordered: decode + apply + persist of a revision, the periodic
 `retry_due()`, a driver's `reconnect()` + `resync(dataplane)`, the facts for Hello. The loop
-reads only `_View`, an immutable summary the worker publishes after each job.
+reads only the `WorkerView` that worker.py publishes after each job.
 
 Start-up (fail static): connect the drivers (failures are retried in the background), dump
 the dataplanes (`resync()`), apply the persisted last configuration if there is one, and only
@@ -27,32 +27,25 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any, Final, Protocol, TypeVar, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Any, Final, TypeVar
 
 from switchyard.v1 import distribution_pb2 as dpb
-from switchyard_contract.nodeconfig import NodeObject
 
 from . import __version__
-from .descriptors import Descriptor
+from .drivers.protocols import DataplaneDriver
 from .health_server import HealthServer
-from .learned_routes import LocalInbox, LocalStateSink, LocalUpdate, MergedDesired
+from .learned_routes import LocalUpdate
 from .metrics import AgentMetrics
 from .persistence import ConfigStore
-from .reconciler import ApplyResult, Reconciler, RetryPolicy
+from .reconciler import Reconciler, RetryPolicy
 from .settings import AgentSettings
-from .stream import (
-    MAX_STATUS_KEYS,
-    ApplyOutcome,
-    Backoff,
-    StreamClient,
-    channel_credentials,
-    decode_objects,
-)
+from .sink import MAX_STATUS_KEYS, ApplyOutcome
+from .stream import Backoff, StreamClient, channel_credentials
+from .worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -60,121 +53,6 @@ T = TypeVar("T")
 
 # How often the loop checks whether the reconciler has retries due.
 RETRY_TICK: Final = 0.2
-
-
-# --------------------------------------------------------------------------- driver protocol
-
-
-@dataclass(frozen=True, slots=True)
-class InterfaceFacts:
-    name: str
-    addresses: tuple[str, ...] = ()
-    up: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class DataplaneFacts:
-    """What a driver reports for Hello's NodeFacts."""
-
-    version: str = ""
-    interfaces: tuple[InterfaceFacts, ...] = ()
-
-
-@runtime_checkable
-class DataplaneDriver(Protocol):
-    """One dataplane connection (VPP, GoBGP) and the descriptors that go through it.
-
-    `name` is the `dataplane` of its descriptors. Every method is called on the agent's
-    worker thread only. `reconnect()` (re)establishes the connection: it is called once at
-    start and, after a ConnectionLost, with backoff until it succeeds (raise on failure).
-    `close()` at shutdown; it must leave the dataplane's state alone."""
-
-    @property
-    def name(self) -> str: ...
-
-    def descriptors(self) -> Sequence[Descriptor[Any]]: ...
-
-    def reconnect(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-@runtime_checkable
-class Probes(Protocol):
-    """A driver that can check its daemon is alive without changing anything."""
-
-    def probe(self) -> bool:
-        """True when the daemon restarted since the last probe (its state must be resynced);
-        raises ConnectionLost when it cannot be reached."""
-        ...
-
-
-@runtime_checkable
-class ReportsFacts(Protocol):
-    """Optional: a driver that reports facts for Hello (versions, VPP's interfaces)."""
-
-    def facts(self) -> DataplaneFacts: ...
-
-
-@runtime_checkable
-class Prefetches(Protocol):
-    """Optional: a driver with a bulk path, told the values right before the reconciler
-    applies them (the VPP driver pipelines its cnat calls). Errors are logged and ignored:
-    the reconciler's own calls then report them per object."""
-
-    def prefetch(
-        self,
-        upserts: Mapping[str, object],
-        removals: Iterable[str] = (),
-        *,
-        snapshot: bool = False,
-    ) -> int: ...
-
-
-@runtime_checkable
-class LocalStateSource(Protocol):
-    """Optional: a driver that derives desired state from the node itself (the GoBGP driver:
-    learned routes as `route/<prefix>` objects). Called once on the worker thread at start:
-    it starts watching, publishes changes to `sink` from then on (from any thread), and
-    returns the objects it holds right now. One local source per agent."""
-
-    def start_local_state(self, sink: LocalStateSink) -> Mapping[str, object]: ...
-
-
-class DriverUnavailable(Exception):
-    """A driver that cannot work here (not installed, incompatible dataplane version): the
-    agent refuses to start. Raised by a driver's factory, or by `reconnect()` at start."""
-
-
-# --------------------------------------------------------------------------- the agent
-
-
-@dataclass(frozen=True, slots=True)
-class _View:
-    """What the worker last published; read by the event loop."""
-
-    revision: int | None = None  # the configuration held (applied or persisted)
-    result: ApplyResult | None = None  # the last reconciler call's whole-node view
-    next_retry_at: float | None = None
-    persist_error: str | None = None
-    # Objects of the held configuration that did not decode: key -> message.
-    undecoded: Mapping[str, str] = field(default_factory=dict)
-
-    def errors(self) -> dict[str, str]:
-        """Every error in effect: objects that did not decode, then dataplane failures."""
-        errors = dict(self.undecoded)
-        for failure in self.result.failures if self.result is not None else ():
-            errors.setdefault(failure.key, failure.message)
-        return errors
-
-
-@dataclass
-class _WorkerState:
-    """Touched only on the worker thread."""
-
-    persist_error: str | None = None
-    revision: int | None = None
-    undecoded: dict[str, str] = field(default_factory=dict)
 
 
 class Agent:
@@ -201,18 +79,16 @@ class Agent:
             )
             drivers = build_drivers(settings.driver_names, options)
         self.drivers = list(drivers)
-        self._by_name = {driver.name: driver for driver in self.drivers}
         descriptors = [d for driver in self.drivers for d in driver.descriptors()]
         self.reconciler = Reconciler(descriptors, retry=retry, observer=self.metrics)
         self.store = ConfigStore(settings.state_dir)
-        self._desired = MergedDesired()  # the controller's objects + local ones (worker thread)
-        self._inbox = LocalInbox()  # local updates on their way to the worker
+        self._worker = Worker(
+            settings.node, self.drivers, self.reconciler, self.store, self.metrics
+        )
         self._local_jobs: set[asyncio.Future[None]] = set()
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="switchyard-worker"
         )
-        self._worker = _WorkerState()
-        self._view = _View()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self._stop = asyncio.Event()
@@ -265,7 +141,7 @@ class Agent:
                 self.health = HealthServer(self.metrics, *address)
                 await self.health.start()
                 log.info("serving /healthz and /metrics on %s:%d", address[0], self.health.port)
-            await self._job(self._w_start)
+            await self._job(lambda: self._worker.start(self))
             self.started.set()
             tasks = [
                 asyncio.create_task(self.stream.run(), name="stream"),
@@ -292,7 +168,7 @@ class Agent:
 
     def _shutdown_worker(self) -> None:
         try:
-            self._executor.submit(self._w_close).result()
+            self._executor.submit(self._worker.close).result()
         finally:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
@@ -314,7 +190,7 @@ class Agent:
         if self._closing:
             return
         self.stream.status_changed()
-        result = self._view.result
+        result = self._worker.view.result
         for name in result.suspended if result is not None else ():
             self._ensure_reconnect(name)
 
@@ -328,7 +204,7 @@ class Agent:
 
     def publish(self, update: LocalUpdate) -> None:
         """A local source's change (any thread): applied by a worker job, coalesced."""
-        if self._inbox.push(update):
+        if self._worker.inbox.push(update):
             self._call_soon(self._schedule_local)
 
     def request_resync(self, dataplane: str) -> None:
@@ -345,7 +221,7 @@ class Agent:
     def _schedule_local(self) -> None:
         if self._closing:
             return
-        job = asyncio.ensure_future(self._job(self._w_apply_local))
+        job = asyncio.ensure_future(self._job(self._worker.apply_local))
         self._local_jobs.add(job)
         job.add_done_callback(self._local_done)
 
@@ -357,15 +233,16 @@ class Agent:
     async def _retry_loop(self) -> None:
         while True:
             await asyncio.sleep(RETRY_TICK)
-            due = self._view.next_retry_at
+            due = self._worker.view.next_retry_at
             if due is not None and due <= time.monotonic():
-                await self._job(self._w_retry)
+                await self._job(self._worker.retry)
 
     async def _probe_loop(self) -> None:
         """Notice a dead or restarted dataplane even when no configuration changes."""
         while True:
             await asyncio.sleep(self.settings.probe_interval)
-            for name in await self._job(self._w_probe):
+            probe = functools.partial(self._worker.probe, tuple(self._reconnecting))
+            for name in await self._job(probe):
                 self._unreachable.add(name)
                 self.stream.status_changed()
                 if name not in self._reconnecting:
@@ -373,30 +250,13 @@ class Agent:
                         self._reconnect_dataplane(name), name=f"reconnect-{name}"
                     )
 
-    def _w_probe(self) -> list[str]:
-        """Names of the dataplanes that need a reconnect and resync."""
-        lost = []
-        for driver in self.drivers:
-            if not isinstance(driver, Probes) or driver.name in self._reconnecting:
-                continue
-            try:
-                restarted = driver.probe()
-            except Exception as exc:
-                log.warning("%s: probe failed: %s", driver.name, exc)
-                lost.append(driver.name)
-                continue
-            if restarted:
-                log.warning("%s restarted: resyncing", driver.name)
-                lost.append(driver.name)
-        return lost
-
     async def _reconnect_dataplane(self, name: str) -> None:
         backoff = self._backoff()
         log.warning("lost the connection to %s: reconnecting", name)
         try:
             while True:
                 await asyncio.sleep(backoff.next())
-                if await self._job(lambda: self._w_reconnect(name)):
+                if await self._job(lambda: self._worker.reconnect(name)):
                     self._unreachable.discard(name)
                     # The revision was applied again from scratch: say so to the controller.
                     self.stream.reconfirm()
@@ -408,19 +268,19 @@ class Agent:
 
     @property
     def applied_revision(self) -> int | None:
-        return self._view.revision
+        return self._worker.view.revision
 
     async def node_facts(self) -> dpb.NodeFacts:
-        return await self._job(self._w_facts)
+        return await self._job(self._worker.facts)
 
     async def apply_snapshot(self, chunks: Sequence[dpb.Snapshot]) -> ApplyOutcome:
-        return await self._job(lambda: self._w_apply_snapshot(chunks))
+        return await self._job(lambda: self._worker.apply_snapshot(chunks))
 
     async def apply_delta(self, chunks: Sequence[dpb.Delta]) -> ApplyOutcome:
-        return await self._job(lambda: self._w_apply_delta(chunks))
+        return await self._job(lambda: self._worker.apply_delta(chunks))
 
     def status(self) -> dpb.Status:
-        view = self._view
+        view = self._worker.view
         status = dpb.Status()
         if view.revision is not None:
             status.applied_revision = view.revision
@@ -443,200 +303,5 @@ class Agent:
         return status
 
     def converged(self, revision: int) -> bool:
-        view = self._view
+        view = self._worker.view
         return view.revision == revision and view.result is not None and not view.errors()
-
-    # ------------------------------------------------------------------ worker thread
-
-    def _publish(self, result: ApplyResult | None = None) -> None:
-        self._view = _View(
-            revision=self._worker.revision,
-            result=result if result is not None else self._view.result,
-            next_retry_at=self.reconciler.next_retry_at(),
-            persist_error=self._worker.persist_error,
-            undecoded=MappingProxyType(dict(self._worker.undecoded)),
-        )
-
-    def _w_start(self) -> None:
-        for driver in self.drivers:
-            try:
-                driver.reconnect()
-            except DriverUnavailable:
-                raise
-            except Exception as exc:
-                log.warning("%s: not connected (%s); retrying in the background", driver.name, exc)
-        self._publish(self.reconciler.resync())
-        self._w_start_local_sources()
-        try:
-            persisted = self.store.load()
-        except OSError as exc:
-            log.error("cannot read the persisted configuration in %s: %s", self.store.path, exc)
-            persisted = None
-        if persisted is None:
-            log.info("no persisted configuration: waiting for the controller")
-            return
-        if persisted.node != self.settings.node:
-            log.warning(
-                "ignoring the persisted configuration of node %r (this is %r)",
-                persisted.node,
-                self.settings.node,
-            )
-            return
-        merged = self._desired.replace_controller(persisted.objects)
-        result = self.reconciler.apply_snapshot(persisted.revision, merged)
-        self._worker.revision = persisted.revision
-        self._publish(result)
-        log.info(
-            "fail static: applied the persisted revision %d (%d objects; %d created, "
-            "%d updated, %d deleted, %d failed)",
-            persisted.revision,
-            len(persisted.objects),
-            result.created,
-            result.updated,
-            result.deleted,
-            len(result.failures),
-        )
-
-    def _w_start_local_sources(self) -> None:
-        """Start the local sources; what they hold now joins the desired state before the
-        persisted configuration is applied, so a restart does not drop learned routes."""
-        for driver in self.drivers:
-            if not isinstance(driver, LocalStateSource):
-                continue
-            try:
-                initial = driver.start_local_state(self)
-            except Exception as exc:
-                log.error("%s: cannot start its local state source: %s", driver.name, exc)
-                continue
-            upserts, removals = self._desired.local_update(LocalUpdate(initial, replace=True))
-            if upserts or removals:
-                result = self.reconciler.apply_delta(self.reconciler.revision, upserts, removals)
-                self._publish(result)
-
-    def _w_apply_local(self) -> None:
-        update = self._inbox.drain()
-        if update is None:
-            return
-        upserts, removals = self._desired.local_update(update)
-        if not upserts and not removals:
-            return
-        self._prefetch(upserts, removals, snapshot=False)
-        result = self.reconciler.apply_delta(self.reconciler.revision, upserts, removals)
-        self._publish(result)
-
-    def _w_close(self) -> None:
-        for driver in self.drivers:
-            try:
-                driver.close()
-            except Exception as exc:
-                log.warning("%s: close failed: %s", driver.name, exc)
-
-    def _w_facts(self) -> dpb.NodeFacts:
-        facts = dpb.NodeFacts()
-        for driver in self.drivers:
-            if not isinstance(driver, ReportsFacts):
-                continue
-            try:
-                reported = driver.facts()
-            except Exception as exc:
-                log.debug("%s: no facts: %s", driver.name, exc)
-                continue
-            if driver.name == "vpp":
-                facts.vpp_version = reported.version
-            elif driver.name == "gobgp":
-                facts.gobgp_version = reported.version
-            for iface in reported.interfaces:
-                facts.interfaces.add(name=iface.name, addresses=iface.addresses, up=iface.up)
-        return facts
-
-    def _w_apply_snapshot(self, chunks: Sequence[dpb.Snapshot]) -> ApplyOutcome:
-        revision = chunks[-1].revision
-        decoded: dict[str, NodeObject] = {}
-        errors: dict[str, str] = {}
-        for chunk in chunks:
-            decode_objects(chunk.objects, decoded, errors)
-        desired: dict[str, object] = dict(decoded)
-        previous = self._desired.controller
-        for key in errors:
-            # An object that does not decode keeps its last good state on the node.
-            if key not in desired and key in previous:
-                desired[key] = previous[key]
-        merged = self._desired.replace_controller(desired)
-        self._prefetch(merged, (), snapshot=True)
-        result = self.reconciler.apply_snapshot(revision, merged)
-        self._worker.undecoded = errors
-        return self._applied(revision, result)
-
-    def _w_apply_delta(self, chunks: Sequence[dpb.Delta]) -> ApplyOutcome:
-        revision = chunks[-1].to_revision
-        upserts: dict[str, NodeObject] = {}
-        errors: dict[str, str] = {}
-        removals: set[str] = set()
-        for chunk in chunks:
-            decode_objects(chunk.upserts, upserts, errors)
-            removals.update(chunk.removals)
-        for key in sorted(removals & upserts.keys()):
-            errors.setdefault(key, "both upserted and removed")
-            del upserts[key]
-        removals -= errors.keys()  # keep the last good state of a key in error
-        merged_upserts, merged_removals = self._desired.controller_delta(upserts, removals)
-        self._prefetch(merged_upserts, merged_removals, snapshot=False)
-        result = self.reconciler.apply_delta(revision, merged_upserts, merged_removals)
-        undecoded = self._worker.undecoded
-        for key in (*upserts, *removals):
-            undecoded.pop(key, None)  # a good value (or removal) replaces a bad one
-        undecoded.update(errors)
-        return self._applied(revision, result)
-
-    def _prefetch(
-        self, upserts: Mapping[str, object], removals: Iterable[str], *, snapshot: bool
-    ) -> None:
-        suspended = self._view.result.suspended if self._view.result is not None else ()
-        for driver in self.drivers:
-            if driver.name in suspended or not isinstance(driver, Prefetches):
-                continue
-            try:
-                driver.prefetch(upserts, list(removals), snapshot=snapshot)
-            except Exception as exc:
-                log.debug("%s: prefetch failed: %s", driver.name, exc)
-
-    def _applied(self, revision: int, result: ApplyResult) -> ApplyOutcome:
-        self._worker.revision = revision
-        try:
-            self.store.save(self.settings.node, revision, self._desired.controller)
-            self._worker.persist_error = None
-        except Exception as exc:  # a full disk must not stop the node from applying
-            log.error("cannot save revision %d to %s: %s", revision, self.store.path, exc)
-            self._worker.persist_error = str(exc)
-        self._publish(result)
-        return ApplyOutcome(revision, tuple(sorted(self._view.errors().items())))
-
-    def _w_retry(self) -> None:
-        result = self.reconciler.retry_due()
-        self._publish(result)
-
-    def _w_reconnect(self, name: str) -> bool:
-        driver = self._by_name.get(name)
-        if driver is not None:
-            try:
-                driver.reconnect()
-            except DriverUnavailable as exc:
-                log.error("%s: reconnect failed: %s", name, exc)
-                return False
-            except Exception as exc:
-                log.warning("%s: reconnect failed: %s", name, exc)
-                return False
-        result = self.reconciler.resync(name)
-        self._publish(result)
-        if name in result.suspended:
-            log.warning("%s: still unreachable after reconnecting", name)
-            return False
-        self.metrics.record_reconnect(name)
-        log.info(
-            "%s: reconnected and resynced (%d created, %d updated, %d deleted)",
-            name,
-            result.created,
-            result.updated,
-            result.deleted,
-        )
-        return True

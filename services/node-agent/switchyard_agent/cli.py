@@ -101,7 +101,8 @@ def load_settings(args: argparse.Namespace) -> AgentSettings:
 
 
 async def _serve(settings: AgentSettings) -> int:
-    from .agent import Agent, DriverUnavailable
+    from .agent import Agent
+    from .drivers.protocols import DriverUnavailable
 
     try:
         agent = Agent(settings)

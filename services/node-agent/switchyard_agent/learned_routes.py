@@ -2,7 +2,7 @@
 
 Some of what a node must hold is not sent by the controller: the routes GoBGP learns from its
 peers must go into VPP's FIB (as `route/<prefix>` objects, all equal-cost next hops). A
-*local source* (a driver implementing `switchyard_agent.agent.LocalStateSource`, e.g. the
+*local source* (a driver implementing `drivers.protocols.LocalStateSource`, e.g. the
 GoBGP driver's route watcher) publishes such objects through a `LocalStateSink`; the agent
 merges them with the controller's configuration and applies the result through the same
 reconciler, on its worker thread, as a delta.

@@ -34,7 +34,7 @@ from switchyard_contract.codec import snapshot_to_proto
 from switchyard_contract.nodeconfig import NodeConfig, NodeObject
 from switchyard_contract.wire import varint
 
-from .stream import decode_objects
+from .sink import decode_objects
 
 log = logging.getLogger(__name__)
 

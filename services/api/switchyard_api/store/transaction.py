@@ -1,9 +1,10 @@
 """One write transaction: the global writer lock, revisions, object rows, change log, claims.
 
-Every object a transaction changes shares one revision (a write and the selector endpoints it
-changed are one change). Writers are serialized (a transaction-scoped advisory lock on
-PostgreSQL, BEGIN IMMEDIATE on SQLite) so that commit order equals revision order: a reader of
-the change log that has seen revision N can never later find a smaller revision appear.
+Every object one write changes shares one revision (a write and the selector endpoints it
+changed are one change; see begin_write). Writers are serialized (a transaction-scoped
+advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) so that commit order equals revision
+order: a reader of the change log that has seen revision N can never later find a smaller
+revision appear.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ class WriteTransaction:
 
     def exists(self, kind: str, namespace: str, name: str) -> bool:
         return self.get(kind, namespace, name) is not None
+
+    def begin_write(self) -> None:
+        """Start one user write: the objects it changes from here on share a new revision.
+        A transaction may carry several writes (group commit), each with its own revision."""
+        self._revision = None
+        self._entries = {}
 
     @property
     def revision(self) -> int:

@@ -7,7 +7,7 @@
 
       def create_driver(options: DriverOptions) -> DataplaneDriver
 
-  (`DataplaneDriver` is the protocol in `switchyard_agent.agent`). `create_driver` must not
+  (`DataplaneDriver` is the protocol in `drivers.protocols`). `create_driver` must not
   fail because the daemon is down: the agent calls `reconnect()` at start and again, with
   backoff, after a ConnectionLost. If the package cannot be imported (or lacks
   `create_driver`), `DriverUnavailable` says why and the agent refuses to start.
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..agent import DataplaneDriver, DataplaneFacts, DriverUnavailable, InterfaceFacts
 from ..descriptors import Descriptor
+from .protocols import DataplaneDriver, DataplaneFacts, DriverUnavailable, InterfaceFacts
 from .recording import RecordingDataplane, RecordingDriver, recording_driver
 
 __all__ = [

@@ -1,7 +1,8 @@
 """The node agent's reconciler (in the spirit of Ligato's KV scheduler)."""
 
-from .core import ApplyObserver, Reconciler
+from .core import Reconciler
 from .ordering import dependency_order
+from .passes import ApplyObserver
 from .result import ApplyResult, Failure
 from .retry import RetryPolicy
 from .state import ObjectState, Status

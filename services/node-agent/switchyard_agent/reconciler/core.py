@@ -11,44 +11,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from ..descriptors import ConnectionLost, Descriptor, Dumped, kind_of
 from .ordering import dependency_order
+from .passes import ApplyObserver, CallOutcome, Pass, Suspended
 from .result import ApplyResult, Failure
 from .retry import RetryPolicy
 from .state import Ledger, ObjectState, Record, Status
-
-
-class ApplyObserver(Protocol):
-    """Told about every reconciler call (metrics, health); called on the worker thread."""
-
-    def on_apply(
-        self, result: ApplyResult, duration: float, objects: Mapping[str, int]
-    ) -> None: ...
-
-
-class _Suspended(Exception):
-    """A call hit ConnectionLost: abandon this object; its dataplane is now suspended."""
-
-
-@dataclass(slots=True)
-class _Pass:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    new_failures: list[Failure] = field(default_factory=list)
-    dump_failures: list[Failure] = field(default_factory=list)  # keyed "<kind>/*"
-    progressed: bool = False  # something became applied or was deleted: re-check pending keys
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    metadata: object = None
-    failure: Failure | None = None
-    attempts: int = 0
 
 
 class Reconciler:
@@ -114,7 +85,7 @@ class Reconciler:
         without a call, drift is updated, missing objects created, owned leftovers deleted.
         Call it at start, after a reconnect and after a dataplane restart."""
         started = time.perf_counter()
-        acc = _Pass()
+        acc = Pass()
         chosen = [
             d for d in self._descriptors.values() if dataplane is None or d.dataplane == dataplane
         ]
@@ -233,10 +204,10 @@ class Reconciler:
         return dirty
 
     def _run(
-        self, dirty: set[str], *, started: float | None = None, acc: _Pass | None = None
+        self, dirty: set[str], *, started: float | None = None, acc: Pass | None = None
     ) -> ApplyResult:
         started = time.perf_counter() if started is None else started
-        acc = acc or _Pass()
+        acc = acc or Pass()
         todo = dirty | self._backlog | self._pending_keys()
         self._backlog.clear()
         # Each extra pass needs progress (something applied or deleted), so this terminates;
@@ -256,7 +227,7 @@ class Reconciler:
     def _pending_keys(self) -> set[str]:
         return {k for k, s in self._status.items() if s.state is ObjectState.PENDING}
 
-    def _pass(self, todo: set[str], acc: _Pass) -> None:
+    def _pass(self, todo: set[str], acc: Pass) -> None:
         upserts: list[str] = []
         deletes: list[str] = []
         for key in sorted(todo):
@@ -272,7 +243,7 @@ class Reconciler:
         for key in [*reversed(order), *cyclic]:
             self._remove(key, acc)
 
-    def _classify(self, key: str, upserts: list[str], deletes: list[str], acc: _Pass) -> None:
+    def _classify(self, key: str, upserts: list[str], deletes: list[str], acc: Pass) -> None:
         descriptor = self._descriptors.get(kind_of(key))
         record = self._ledger.get(key)
         if key not in self._desired:
@@ -312,7 +283,7 @@ class Reconciler:
         else:
             self._fail(key, "conflict: the dataplane holds a different foreign object", acc)
 
-    def _upsert(self, key: str, acc: _Pass) -> None:
+    def _upsert(self, key: str, acc: Pass) -> None:
         descriptor = self._descriptors[kind_of(key)]
         if descriptor.dataplane in self._suspended:
             self._park(key, descriptor)
@@ -331,10 +302,10 @@ class Reconciler:
                 self._update(key, descriptor, record, want, acc)
             else:
                 self._recreate(key, descriptor, want, acc)
-        except _Suspended:
+        except Suspended:
             self._park(key, descriptor)
 
-    def _create(self, key: str, descriptor: Descriptor[Any], want: object, acc: _Pass) -> bool:
+    def _create(self, key: str, descriptor: Descriptor[Any], want: object, acc: Pass) -> bool:
         outcome = self._call(key, descriptor, "create", lambda: descriptor.create(want))
         if outcome.failure is not None:
             self._fail_call(key, outcome, acc)
@@ -346,7 +317,7 @@ class Reconciler:
         return True
 
     def _update(
-        self, key: str, descriptor: Descriptor[Any], record: Record, want: object, acc: _Pass
+        self, key: str, descriptor: Descriptor[Any], record: Record, want: object, acc: Pass
     ) -> None:
         def update() -> object:
             return descriptor.update(record.value, want, record.metadata)
@@ -360,7 +331,7 @@ class Reconciler:
         acc.updated += 1
         self._mark_applied(key, acc)
 
-    def _recreate(self, key: str, descriptor: Descriptor[Any], want: object, acc: _Pass) -> None:
+    def _recreate(self, key: str, descriptor: Descriptor[Any], want: object, acc: Pass) -> None:
         """Delete + create, taking down (and later re-creating) what is applied on top."""
         users = self._ledger.transitive_users(key)
         foreign = sorted(u for u in users if not self._owned(u))
@@ -373,7 +344,7 @@ class Reconciler:
             if outcome.failure is not None:
                 message = f"cannot recreate: removing {user} failed: {outcome.failure.message}"
                 failure = Failure(key, message, outcome.failure.retriable)
-                self._fail_call(key, _Outcome(failure=failure, attempts=outcome.attempts), acc)
+                self._fail_call(key, CallOutcome(failure=failure, attempts=outcome.attempts), acc)
                 return
             if user in self._desired:
                 self._set(user, Status(ObjectState.PENDING, f"waiting for {key} to be recreated"))
@@ -385,7 +356,7 @@ class Reconciler:
             return
         self._create(key, descriptor, want, acc)
 
-    def _remove(self, key: str, acc: _Pass) -> None:
+    def _remove(self, key: str, acc: Pass) -> None:
         descriptor = self._descriptors[kind_of(key)]
         if descriptor.dataplane in self._suspended:
             self._park(key, descriptor)
@@ -399,7 +370,7 @@ class Reconciler:
             return
         try:
             outcome = self._delete(key, acc)
-        except _Suspended:
+        except Suspended:
             self._park(key, descriptor)
             return
         if outcome.failure is not None:
@@ -407,7 +378,7 @@ class Reconciler:
         else:
             self._status.pop(key, None)
 
-    def _delete(self, key: str, acc: _Pass) -> _Outcome:
+    def _delete(self, key: str, acc: Pass) -> CallOutcome:
         descriptor = self._descriptors[kind_of(key)]
         record = self._ledger.get(key)
         assert record is not None and record.owned, key
@@ -422,7 +393,7 @@ class Reconciler:
 
     def _call(
         self, key: str, descriptor: Descriptor[Any], op: str, fn: Callable[[], object]
-    ) -> _Outcome:
+    ) -> CallOutcome:
         """Run one descriptor call with bounded inline retries of transient errors."""
         status = self._status.get(key)
         attempts = status.attempts if status and status.state is ObjectState.RETRYING else 0
@@ -432,10 +403,10 @@ class Reconciler:
         retriable = False
         for attempt in range(tries):
             try:
-                return _Outcome(metadata=fn())
+                return CallOutcome(metadata=fn())
             except ConnectionLost as exc:
                 self._suspended.add(descriptor.dataplane)
-                raise _Suspended(key) from exc
+                raise Suspended(key) from exc
             except Exception as exc:
                 error = exc
                 attempts += 1
@@ -445,7 +416,7 @@ class Reconciler:
                 if attempt + 1 < tries:
                     self._sleep(self._retry.delay(attempts))
         failure = Failure(key, f"{op} failed: {error}", retriable)
-        return _Outcome(failure=failure, attempts=attempts)
+        return CallOutcome(failure=failure, attempts=attempts)
 
     # ------------------------------------------------------------------ small helpers
 
@@ -474,7 +445,7 @@ class Reconciler:
     def _set(self, key: str, status: Status) -> None:
         self._status[key] = status
 
-    def _mark_applied(self, key: str, acc: _Pass) -> None:
+    def _mark_applied(self, key: str, acc: Pass) -> None:
         previous = self._status.get(key)
         if previous is None or previous.state is not ObjectState.APPLIED:
             acc.progressed = True
@@ -485,11 +456,11 @@ class Reconciler:
         message = f"{descriptor.dataplane} disconnected: waiting for resync"
         self._set(key, Status(ObjectState.PENDING, message))
 
-    def _fail(self, key: str, message: str, acc: _Pass) -> None:
+    def _fail(self, key: str, message: str, acc: Pass) -> None:
         """A permanent failure found without calling the dataplane (bad config)."""
-        self._fail_call(key, _Outcome(failure=Failure(key, message, False)), acc)
+        self._fail_call(key, CallOutcome(failure=Failure(key, message, False)), acc)
 
-    def _fail_call(self, key: str, outcome: _Outcome, acc: _Pass) -> None:
+    def _fail_call(self, key: str, outcome: CallOutcome, acc: Pass) -> None:
         failure = outcome.failure
         assert failure is not None
         if failure.retriable:
@@ -500,7 +471,7 @@ class Reconciler:
         self._status[key] = status
         acc.new_failures.append(failure)
 
-    def _result(self, acc: _Pass) -> ApplyResult:
+    def _result(self, acc: Pass) -> ApplyResult:
         failed = (ObjectState.FAILED, ObjectState.RETRYING)
         failures = [
             Failure(key, s.message, s.retriable)

@@ -19,7 +19,7 @@ DEFAULT_STATE_DIR: Final = Path("/var/lib/switchyard-agent/drivers/gobgp")
 
 
 class GobgpDriver:
-    """A DataplaneDriver (switchyard_agent.agent) and a LocalStateSource."""
+    """A DataplaneDriver (drivers.protocols) and a LocalStateSource."""
 
     name = GOBGP
 
