@@ -4,7 +4,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-PACKAGES := services/contract services/api services/node-agent services/cli
+PACKAGES := services/contract services/api services/node-agent services/cli services/kube-adapter
 RUN_PACKAGES := services/contract services/api services/cli
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 

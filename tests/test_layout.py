@@ -18,7 +18,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICES = REPO / "services"
-PACKAGES = ("switchyard_contract", "switchyard_api", "switchyard_agent", "switchyard_cli")
+PACKAGES = (
+    "switchyard_contract",
+    "switchyard_api",
+    "switchyard_agent",
+    "switchyard_cli",
+    "switchyard_kube",
+)
 API_STACK = {"fastapi", "sqlalchemy", "alembic", "psycopg", "psycopg-binary", "starlette-admin"}
 MAX_MODULE_LINES = 500
 

@@ -1,0 +1,1 @@
+"""switchyard-kube: mirrors a Kubernetes cluster's networking objects into Switchyard."""
