@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from switchyard_api.store.db import create_store_engine, upgrade_to_head
+from tests.vppemu.apidir import missing_reason as vpp_api_missing
 
 IN_CI = os.environ.get("SWITCHYARD_CI") == "1"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -28,6 +29,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI (SWITCHYARD_CI=1 forbids skips): {report.longrepr}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `vpp_api` need VPP's API definitions; without any, they skip (one line)."""
+    if item.get_closest_marker("vpp_api") is not None:
+        reason = vpp_api_missing()
+        if reason is not None:
+            pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,8 @@ try:
 except ImportError:  # tests/ is on sys.path instead of the repo root
     from vppemu.harness import Emulator  # type: ignore[no-redef]
 
+pytestmark = pytest.mark.vpp_api
+
 U32_MAX = 0xFFFFFFFF
 NO_SUCH_ENTRY, VALUE_EXIST, UNIMPLEMENTED = -6, -81, -9
 INVALID_SW_IF_INDEX, INVALID_MEMORY_SIZE = -2, -70

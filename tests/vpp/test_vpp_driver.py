@@ -39,6 +39,8 @@ try:
 except ImportError:  # tests/ is on sys.path instead of the repo root
     from vppemu.harness import Emulator  # type: ignore[no-redef]
 
+pytestmark = pytest.mark.vpp_api
+
 # Requests that change VPP state (everything but dumps, gets, pings and session handling).
 READ_ONLY = frozenset(
     {
