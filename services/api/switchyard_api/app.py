@@ -10,11 +10,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .distribution.runtime import start_distribution
-from .http import crud, events, health, status, tokens
+from .http import crud, docs_policy, events, health, status, tokens
 from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
@@ -71,7 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await listener
             engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the installed package, never from a CDN:
+    # this runs in air-gapped networks.
+    app = FastAPIOffline(
+        static_url="/docs/assets",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
         title="Switchyard API",
         version=__version__,
         description=(
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.writer = IntentWriter(store, settings.node_ports)
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
+    app.middleware("http")(docs_policy.same_origin_only)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     for info in ALL_KINDS:
