@@ -35,8 +35,8 @@ class Cli:
             env={**self.env, **env},
         )
 
-    def ok(self, *args: str, stdin: str | None = None) -> str:
-        done = self(*args, stdin=stdin)
+    def ok(self, *args: str, stdin: str | None = None, **env: str) -> str:
+        done = self(*args, stdin=stdin, **env)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
