@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .distribution.runtime import start_distribution
-from .http import crud, docs_policy, events, health, status, tokens
+from .http import access_log, crud, docs_policy, events, health, status, tokens
 from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
     app.middleware("http")(docs_policy.same_origin_only)
+    app.middleware("http")(access_log.access_log)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     for info in ALL_KINDS:

@@ -415,7 +415,9 @@ class _Session:
     def _answer(self, outcome: ApplyOutcome) -> None:
         if outcome.ok:
             self._out.put_nowait(dpb.AgentMessage(ack=dpb.Ack(revision=outcome.revision)))
-            log.info("revision %d applied: ack", outcome.revision)
+            log.info(
+                "revision %d applied: ack", outcome.revision, extra={"revision": outcome.revision}
+            )
         else:
             nack = dpb.Nack(revision=outcome.revision, message=outcome.message)
             for key, message in outcome.errors:
@@ -428,6 +430,7 @@ class _Session:
                 len(outcome.errors),
                 f", first {first}" if first else "",
                 f", {outcome.message}" if outcome.message else "",
+                extra={"revision": outcome.revision},
             )
         self._last_answer = (outcome.revision, outcome.ok)
 

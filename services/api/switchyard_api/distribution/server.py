@@ -71,7 +71,11 @@ class DistributionService:
         last = hello.last_applied_revision if hello.HasField("last_applied_revision") else None
         self.hub.status.connected(node, hello.agent_version, last)
         log.info(
-            "agent %s connected (version %s, last applied %s)", node, hello.agent_version, last
+            "agent %s connected (version %s, last applied %s)",
+            node,
+            hello.agent_version,
+            last,
+            extra={"node": node, "revision": last},
         )
         if last is not None:
             revision, delta = await self.hub.resume(node, last)
@@ -89,7 +93,7 @@ class DistributionService:
                 await reader
             if self.hub.unregister(session):
                 self.hub.status.disconnected(node)
-            log.info("agent %s disconnected", node)
+            log.info("agent %s disconnected", node, extra={"node": node})
 
     async def _read(self, requests: AsyncIterator[dpb.AgentMessage], session: AgentSession) -> None:
         status = self.hub.status
