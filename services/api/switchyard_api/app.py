@@ -17,6 +17,7 @@ from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .distribution.runtime import start_distribution
 from .http import access_log, crud, docs_policy, events, health, status, tokens
 from .http.limits import BodySizeLimit
+from .http.methods import AllowedMethods
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
 from .resources.registry import ALL_KINDS
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.middleware("http")(docs_policy.same_origin_only)
     app.middleware("http")(access_log.access_log)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AllowedMethods, routes=app.router.routes)
     app.include_router(health.router)
     for info in ALL_KINDS:
         app.include_router(crud.kind_router(info))
