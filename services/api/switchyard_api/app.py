@@ -121,6 +121,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
+        components["ChangeEvent"] = events.CHANGE_EVENT  # data of each /v1/events event
         _validation_errors_are_problems(schema)
         app.openapi_schema = schema
     return app.openapi_schema
