@@ -46,11 +46,38 @@ class Text(logging.Formatter):
 
 def setup(log_format: str = "text", level: str = "info", quiet_migrations: bool = False) -> None:
     """Root logging for this process; uvicorn's and alembic's loggers propagate into it."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = Stderr()
     handler.setFormatter(JsonLines() if log_format == "json" else Text())
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    _install(handler, level)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
     if quiet_migrations:  # /readyz checks the schema; alembic would log two lines per probe
         logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+
+
+class Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record is emitted (not the stream at setup,
+    which a test runner may have closed since)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+_installed: list[logging.Handler] = []
+
+
+def _install(handler: logging.Handler, level: str) -> None:
+    """Replace the handler installed by an earlier setup (only ours: handlers others put on
+    the root logger, e.g. a test runner's, stay), and set the level."""
+    root = logging.getLogger()
+    for old in _installed:
+        root.removeHandler(old)
+    _installed[:] = [handler]
+    root.addHandler(handler)
+    root.setLevel(level.upper())

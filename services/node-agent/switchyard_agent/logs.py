@@ -58,8 +58,35 @@ class NodeField(logging.Filter):
 
 
 def setup(log_format: str = "text", level: str = "info", node: str | None = None) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = Stderr()
     if node is not None:
         handler.addFilter(NodeField(node))
     handler.setFormatter(JsonLines() if log_format == "json" else Text())
-    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    _install(handler, level)
+
+
+class Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record is emitted (not the stream at setup,
+    which a test runner may have closed since)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+_installed: list[logging.Handler] = []
+
+
+def _install(handler: logging.Handler, level: str) -> None:
+    """Replace the handler installed by an earlier setup (only ours: handlers others put on
+    the root logger, e.g. a test runner's, stay), and set the level."""
+    root = logging.getLogger()
+    for old in _installed:
+        root.removeHandler(old)
+    _installed[:] = [handler]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
