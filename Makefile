@@ -31,6 +31,7 @@ lint: $(BIN)/.installed
 	$(BIN)/lint-imports
 
 test: $(BIN)/.installed lint
+	./scripts/test-tools.sh
 	$(BIN)/pytest
 
 openapi: $(BIN)/.installed

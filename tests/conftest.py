@@ -5,6 +5,8 @@ In CI (SWITCHYARD_CI=1) a skipped test is a failure: everything CI can run must 
 
 from __future__ import annotations
 
+import functools
+
 import os
 import shutil
 import uuid
@@ -16,6 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from switchyard_api.store.db import create_store_engine, upgrade_to_head
+from tests.vppemu.apidir import missing_reason as vpp_api_missing
 
 IN_CI = os.environ.get("SWITCHYARD_CI") == "1"
 DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -28,6 +31,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = f"skipped in CI (SWITCHYARD_CI=1 forbids skips): {report.longrepr}"
+
+
+@functools.cache
+def _uses_the_emulator(module: Path) -> bool:
+    """A test module that drives the VPP emulator (itself, or through its directory's
+    conftest): it needs VPP's API definitions."""
+    conftest = module.parent / "conftest.py"
+    texts = [module.read_text()] + ([conftest.read_text()] if conftest.exists() else [])
+    return any("vppemu" in text for text in texts)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.name.startswith("test_") and _uses_the_emulator(path):
+            item.add_marker(pytest.mark.vpp_api)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `vpp_api` need VPP's API definitions; without any, they skip (one line)."""
+    if item.get_closest_marker("vpp_api") is not None:
+        reason = vpp_api_missing()
+        if reason is not None:
+            pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -10,6 +11,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -168,7 +170,13 @@ async def test_real_process_acks_a_snapshot_and_serves_health(tmp_path: Path) ->
         assert await session.ack(timeout=10) == 9
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             health = (await http.get("/healthz")).json()
-            assert health == {"status": "ok", "appliedRevision": 9, "lastError": None}
+            assert health == {
+                "status": "ok",
+                "appliedRevision": 9,
+                "lastError": None,
+                "controller": "connected",
+                "dataplanes": {"vpp": "connected", "gobgp": "connected"},
+            }
             metrics = (await http.get("/metrics")).text
             assert "switchyard_agent_applied_revision 9.0" in metrics
         await session.status(lambda s: s.applied_revision == 9)
@@ -184,3 +192,43 @@ async def test_real_process_acks_a_snapshot_and_serves_health(tmp_path: Path) ->
     log = (await proc.stderr.read()).decode()
     assert "revision 9 applied: ack" in log, log
     assert isinstance(session.received[0], dpb.AgentMessage)
+
+
+async def test_json_logs_and_healthz_while_the_controller_is_away(tmp_path: Path) -> None:
+    """Every line is JSON with the node; /healthz says the controller stream is down while
+    the dataplanes are up (the agent keeps serving its last configuration)."""
+    port, nowhere = _free_port(), _free_port()
+    exe = shutil.which("switchyard-agent", path=str(Path(sys.executable).parent))
+    assert exe is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
+    env["SWITCHYARD_LOG_FORMAT"] = "json"
+    proc = await asyncio.create_subprocess_exec(
+        exe, "--drivers", "recording", "--api", f"127.0.0.1:{nowhere}", "--node", "n7",
+        "--token", "tok", "--state-dir", str(tmp_path / "state"),
+        "--metrics-listen", f"127.0.0.1:{port}", "--reconnect-backoff-min", "0.05",
+        env=env, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        health: dict[str, Any] = {}
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            for _ in range(200):
+                try:
+                    health = (await http.get("/healthz")).json()
+                    break
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.05)
+        assert health["controller"] == "disconnected"
+        assert health["dataplanes"] == {"vpp": "connected", "gobgp": "connected"}
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.stderr is not None
+    lines = (await proc.stderr.read()).decode().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert entries and all(e["node"] == "n7" for e in entries)
+    for entry in entries:
+        assert {"timestamp", "level", "logger", "message"} <= set(entry)
+    assert any(e["logger"].startswith("switchyard_agent.stream") for e in entries)

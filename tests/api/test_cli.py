@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from switchyard_api.store.db import upgrade_to_head
-
 from .support import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,31 +53,3 @@ def test_openapi_command_prints_the_committed_document() -> None:
     result = run("switchyard_api.cli", "openapi")
     assert result.returncode == 0
     assert json.loads(result.stdout) == json.loads((ROOT / "openapi.json").read_text())
-
-
-def test_client_cli_applies_gets_and_deletes(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/db.sqlite"
-    upgrade_to_head(url)
-    with LiveServer(url) as server:
-        common = ["switchyard_cli.main", "--api", server.url, "--token", "test-admin-token"]
-        manifest = tmp_path / "objects.json"
-        manifest.write_text(
-            json.dumps(
-                [
-                    {"kind": "Namespace", "metadata": {"name": "default"}, "spec": {}},
-                    {
-                        "kind": "Service",
-                        "metadata": {"name": "web", "labels": {"app": "web"}},
-                        "spec": {"clusterIPs": ["10.96.0.10"], "ports": [{"port": 80}]},
-                    },
-                ]
-            )
-        )
-        assert run(*common, "apply", "-f", str(manifest)).returncode == 0
-        listed = run(*common, "get", "services", "-l", "app=web")
-        assert listed.returncode == 0
-        assert [i["metadata"]["name"] for i in json.loads(listed.stdout)["items"]] == ["web"]
-        assert run(*common, "delete", "services", "web").returncode == 0
-        missing = run(*common, "get", "services", "web")
-        assert missing.returncode == 1
-        assert json.loads(missing.stdout)["status"] == 404

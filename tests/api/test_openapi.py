@@ -87,3 +87,21 @@ def test_fuzzing_finds_no_server_error_or_schema_violation(fresh_postgres_url: s
         except Exception as exc:
             failures[operation.label] = str(exc)[:2000]
     assert not failures, "\n\n".join(f"{label}: {error}" for label, error in failures.items())
+
+
+def test_etag_headers_and_the_event_stream_are_declared() -> None:
+    document = served_document()
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            item = path.endswith(("{name}", "/endpoints")) and "/tokens" not in path
+            created = method == "post" and path.startswith("/v1/") and "/tokens" not in path
+            if item or created:
+                for code in ("200", "201"):
+                    if code in operation["responses"]:
+                        assert "ETag" in operation["responses"][code]["headers"], (method, path)
+    stream = document["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]
+    assert stream["text/event-stream"]["x-event-data"] == {
+        "$ref": "#/components/schemas/ChangeEvent"
+    }
+    event = document["components"]["schemas"]["ChangeEvent"]
+    assert event["properties"]["type"]["enum"] == ["ADDED", "MODIFIED", "DELETED"]

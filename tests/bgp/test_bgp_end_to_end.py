@@ -48,6 +48,8 @@ from .netns import (
     vpp_routes,
 )
 
+pytestmark = pytest.mark.vpp_api
+
 ROUTER_AS = 65000
 ROUTER_IP = "198.51.100.1"
 NODES = {

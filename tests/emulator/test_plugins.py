@@ -11,6 +11,8 @@ from vpp_papi import VPPApiClient
 from tests.emulator.messages import acl_rule, fib_path, routes, translation
 from tests.vppemu.harness import Emulator
 
+pytestmark = pytest.mark.vpp_api
+
 U32_MAX = 0xFFFFFFFF
 NO_SUCH_ENTRY, VALUE_EXIST, UNIMPLEMENTED = -6, -81, -9
 INVALID_SW_IF_INDEX, INVALID_MEMORY_SIZE = -2, -70

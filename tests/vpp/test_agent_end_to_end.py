@@ -19,6 +19,8 @@ from tests.api.support import LiveServer
 from tests.vppemu.harness import Emulator
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.vpp_api
+
 UPLINK = "GigabitEthernet0/8/0"
 
 

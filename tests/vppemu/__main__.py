@@ -9,8 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
+from .apidir import SEARCHED, default_api_dir
 from .control import ControlServer
-from .definitions import ApiDefinitions, default_api_dir
+from .definitions import ApiDefinitions
 from .server import ApiServer
 
 
@@ -21,7 +22,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--apidir",
         type=Path,
         default=None,
-        help="API definitions (default: $VPP_API_DIR or <repo>/../shared/vpp-api)",
+        help="API definitions (default: the first of " + SEARCHED + ")",
     )
     p.add_argument(
         "--control", type=Path, default=None, help="control socket (default: <socket>.ctl)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,15 +14,6 @@ from vpp_papi.vpp_papi import VPPApiJSONFiles
 # reply id 16, the ids that vpp_papi hard-codes for the handshake.
 FIRST_FILE = "memclnt.api.json"
 SOCKCLNT_CREATE_ID = 15
-
-
-def default_api_dir() -> Path:
-    """$VPP_API_DIR, else <repo root>/../shared/vpp-api."""
-    env = os.environ.get("VPP_API_DIR")
-    if env:
-        return Path(env)
-    repo_root = Path(__file__).resolve().parents[2]
-    return repo_root.parent / "shared" / "vpp-api"
 
 
 def corrupt(crc: str) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .definitions import default_api_dir
+from .apidir import default_api_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAX_UNIX_PATH = 100  # sun_path is 108 bytes; keep a margin

@@ -10,14 +10,16 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .distribution.runtime import start_distribution
-from .http import crud, events, health, pod_status, status, tokens
+from .http import access_log, crud, docs_policy, events, health, pod_status, status, tokens
 from .http.headers import SecurityHeaders
 from .http.limits import BodySizeLimit
+from .http.methods import AllowedMethods
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
 from .resources.registry import ALL_KINDS
@@ -74,7 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(store.close)  # the group-commit writer finishes its batch
             engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the installed package, never from a CDN:
+    # this runs in air-gapped networks.
+    app = FastAPIOffline(
+        static_url="/docs/assets",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
         title="Switchyard API",
         version=__version__,
         description=(
@@ -94,7 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
+    app.middleware("http")(docs_policy.same_origin_only)
+    app.middleware("http")(access_log.access_log)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AllowedMethods, routes=app.router.routes)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and 503s
     app.include_router(health.router)
     for info in ALL_KINDS:
@@ -119,6 +128,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
         problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
+        components["ChangeEvent"] = events.CHANGE_EVENT  # data of each /v1/events event
         _validation_errors_are_problems(schema)
         _outages_are_documented(schema)
         app.openapi_schema = schema

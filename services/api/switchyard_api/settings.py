@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .cluster_ips import parse_service_cidrs
@@ -29,6 +31,10 @@ class Settings(BaseSettings):
     # How many revisions of the change log /v1/events can replay.
     event_retention: int = Field(default=100_000, ge=1)
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
+    # REST over TLS: the HTTP listener's certificate chain and key (PEM).
+    tls_cert: str | None = None
+    tls_key: str | None = None
     # gRPC TLS: server certificate and key; with a client CA, agents must present a client
     # certificate signed by it (mTLS).
     grpc_tls_cert: str | None = None
@@ -67,6 +73,12 @@ class Settings(BaseSettings):
     def _service_cidrs(cls, value: str) -> str:
         parse_service_cidrs(value)
         return value
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        return self
 
     @property
     def node_ports(self) -> tuple[int, int]:

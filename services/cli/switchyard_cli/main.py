@@ -1,106 +1,85 @@
-"""`switchyard`: a small client for the Switchyard REST API."""
+"""`switchyard`: the command-line client of the Switchyard REST API, in kubectl's manner."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from pathlib import Path
-from typing import Any
 
-import httpx
+import click
+from click.shell_completion import get_completion_class
 
-# kind argument -> (path segment, namespaced)
-KINDS: dict[str, tuple[str, bool]] = {
-    "namespaces": ("namespaces", False),
-    "nodes": ("nodes", False),
-    "load-balancers": ("load-balancers", False),
-    "bgp-peers": ("bgp-peers", False),
-    "pods": ("pods", True),
-    "services": ("services", True),
-    "network-policies": ("network-policies", True),
-}
-# "kind" field of a document -> kind argument, for apply
-DOCUMENT_KINDS = {
-    "Namespace": "namespaces",
-    "Node": "nodes",
-    "LoadBalancer": "load-balancers",
-    "BgpPeer": "bgp-peers",
-    "Pod": "pods",
-    "Service": "services",
-    "NetworkPolicy": "network-policies",
-}
+from . import logs
+from .apply import apply, diff
+from .config_cmd import config
+from .delete import delete
+from .describe import describe
+from .errors import ApiError
+from .get import events, get
+from .kinds import UsageError
+from .state import State, global_options
+from .status import status
+from .wait import WaitFailed, wait
+
+COMPLETE_VAR = "_SWITCHYARD_COMPLETE"
 
 
-def item_path(kind: str, name: str | None, namespace: str) -> str:
-    segment, namespaced = KINDS[kind]
-    base = f"/v1/namespaces/{namespace}/{segment}" if namespaced else f"/v1/{segment}"
-    return f"{base}/{name}" if name else base
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@global_options
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Manage Switchyard intent: apply manifests, inspect objects and their convergence."""
+    ctx.ensure_object(State)
 
 
-def document_path(document: dict[str, Any], default_namespace: str) -> str:
-    metadata = document.get("metadata") or {}
-    namespace = metadata.get("namespace") or default_namespace
-    if document.get("kind") == "EndpointSlice":
-        return f"/v1/namespaces/{namespace}/services/{metadata['name']}/endpoints"
-    kind = DOCUMENT_KINDS.get(str(document.get("kind")))
-    if kind is None:
-        raise SystemExit(f"switchyard: unknown kind {document.get('kind')!r}")
-    return item_path(kind, metadata["name"], namespace)
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script, e.g. `source <(switchyard completion bash)`."""
+    completer = get_completion_class(shell)
+    assert completer is not None
+    click.echo(completer(cli, {}, "switchyard", COMPLETE_VAR).source())
 
 
-def show(response: httpx.Response) -> int:
-    try:
-        body = response.json()
-        print(json.dumps(body, indent=2))
-    except ValueError:
-        print(response.text)
-    return 0 if response.is_success else 1
+for command in (get, describe, apply, diff, delete, wait, status, events, config):
+    cli.add_command(command)
+
+
+def fail(message: str) -> int:
+    click.echo(f"switchyard: error: {message}", err=True)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="switchyard", description="Switchyard API client")
-    parser.add_argument("--api", default=os.environ.get("SWITCHYARD_URL", "http://127.0.0.1:8080"))
-    parser.add_argument("--token", default=os.environ.get("SWITCHYARD_USER_TOKEN", ""))
-    parser.add_argument("-n", "--namespace", default="default")
-    sub = parser.add_subparsers(dest="command", required=True)
-    get = sub.add_parser("get", help="list a kind, or read one object")
-    get.add_argument("kind", choices=sorted(KINDS))
-    get.add_argument("name", nargs="?")
-    get.add_argument("-l", "--selector", help="label selector")
-    apply = sub.add_parser("apply", help="create or replace the objects in a JSON file")
-    apply.add_argument("-f", "--file", required=True, type=Path)
-    delete = sub.add_parser("delete", help="delete one object")
-    delete.add_argument("kind", choices=sorted(KINDS))
-    delete.add_argument("name")
-    events = sub.add_parser("events", help="follow the change stream")
-    events.add_argument("--since", type=int)
-    args = parser.parse_args(argv)
-
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
-    with httpx.Client(base_url=args.api, headers=headers, timeout=30) as client:
-        if args.command == "get":
-            params = {"labelSelector": args.selector} if args.selector else None
-            return show(client.get(item_path(args.kind, args.name, args.namespace), params=params))
-        if args.command == "delete":
-            return show(client.delete(item_path(args.kind, args.name, args.namespace)))
-        if args.command == "apply":
-            loaded = json.loads(args.file.read_text())
-            documents = loaded if isinstance(loaded, list) else [loaded]
-            status = 0
-            for document in documents:
-                response = client.put(document_path(document, args.namespace), json=document)
-                status |= show(response)
-            return status
-        params = {"since": args.since} if args.since is not None else None
-        with client.stream("GET", "/v1/events", params=params, timeout=None) as response:
-            if not response.is_success:
-                response.read()
-                return show(response)
-            for line in response.iter_lines():
-                if line.startswith("data: "):
-                    print(line[6:], flush=True)
+    """Every error is one line on stderr with exit code 1; never a traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get(COMPLETE_VAR):  # the shell asks for completions
+        return int(
+            cli.main(args, "switchyard", complete_var=COMPLETE_VAR, standalone_mode=False) or 0
+        )
+    logs.setup(None)
+    state = State()
+    try:
+        with cli.make_context("switchyard", args, obj=state) as ctx:
+            cli.invoke(ctx)
+    except (UsageError, WaitFailed) as exc:
+        return fail(str(exc))
+    except ApiError as exc:
+        return fail(exc.line())
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        return 0
+    except click.ClickException as exc:
+        return fail(exc.format_message())
+    except click.exceptions.Abort:
+        return fail("aborted")
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else fail(exc.code)
+    finally:
+        state.close()
     return 0
 
 

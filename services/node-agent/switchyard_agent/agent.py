@@ -163,7 +163,7 @@ class Agent:
         try:
             address = self.settings.metrics_address
             if address is not None:
-                self.health = HealthServer(self.metrics, *address)
+                self.health = HealthServer(self.metrics, *address, connections=self.connections)
                 await self.health.start()
                 log.info("serving /healthz and /metrics on %s:%d", address[0], self.health.port)
             await self._job(lambda: self._worker.start(self, self._interfaces_changed))
@@ -359,6 +359,18 @@ class Agent:
             if not status.last_error:
                 status.last_error = f"cannot save the configuration: {view.persist_error}"
         return status
+
+    def connections(self) -> dict[str, object]:
+        """For /healthz: whether the controller stream is up, and each dataplane's state."""
+        view = self._view
+        suspended = view.result.suspended if view.result is not None else ()
+        lost = set(suspended) | self._unreachable
+        return {
+            "controller": "connected" if self.stream.connected.is_set() else "disconnected",
+            "dataplanes": {
+                d.name: "disconnected" if d.name in lost else "connected" for d in self.drivers
+            },
+        }
 
     def converged(self, revision: int) -> bool:
         view = self._worker.view

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import signal
 import sys
 from typing import Any
 
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, logs
 from .settings import AgentSettings
 
 _EPILOG = """\
@@ -93,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how often VPP/GoBGP are checked for a restart (default 2)",
     )
     add("--log-level", metavar="LEVEL", help="debug, info, warning, error (default info)")
+    add("--log-format", choices=["text", "json"], help="text or json lines (default text)")
     return parser
 
 
@@ -146,10 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"switchyard-agent: error: {problems}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    logs.setup(settings.log_format, settings.log_level, settings.node)
     return asyncio.run(_serve(settings))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,11 +20,17 @@ from starlette.routing import Route
 
 from .metrics import AgentMetrics
 
+Connections = Callable[[], dict[str, object]]
 
-def create_app(metrics: AgentMetrics) -> Starlette:
+
+def create_app(metrics: AgentMetrics, connections: Connections | None = None) -> Starlette:
     async def healthz(request: Request) -> JSONResponse:
-        # Liveness: 200 while the process serves; degradation is in the body.
-        return JSONResponse(dict(metrics.health()))
+        # Liveness: 200 while the process serves; degradation is in the body, with the state
+        # of the controller stream and of each dataplane.
+        body: dict[str, object] = dict(metrics.health())
+        if connections is not None:
+            body.update(connections())
+        return JSONResponse(body)
 
     async def prometheus(request: Request) -> Response:
         body = generate_latest(metrics.registry)
@@ -43,8 +49,14 @@ class _QuietServer(uvicorn.Server):
 
 
 class HealthServer:
-    def __init__(self, metrics: AgentMetrics, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._app = create_app(metrics)
+    def __init__(
+        self,
+        metrics: AgentMetrics,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        connections: Connections | None = None,
+    ) -> None:
+        self._app = create_app(metrics, connections)
         self._host = host
         self._port = port
         self._server: _QuietServer | None = None

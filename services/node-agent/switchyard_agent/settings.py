@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,6 +69,7 @@ class AgentSettings(BaseSettings):
     # How often dataplane daemons are checked for a restart or a lost connection.
     probe_interval: float = Field(default=2.0, gt=0)
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("api", mode="before")
     @classmethod

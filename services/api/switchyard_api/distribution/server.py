@@ -109,7 +109,7 @@ class DistributionService:
                 await reader
             if self.hub.unregister(session):
                 self.hub.status.disconnected(node)
-            log.info("agent %s disconnected", node)
+            log.info("agent %s disconnected", node, extra={"node": node})
 
     async def _read(self, requests: AsyncIterator[dpb.AgentMessage], session: AgentSession) -> None:
         try:

@@ -43,6 +43,18 @@ PatchBody = Annotated[
 ]
 
 
+ETAG_HEADER = {
+    "ETag": {
+        "description": "the object's resourceVersion, quoted; give it back in If-Match",
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+    }
+}
+
+
+def with_etag(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    return {status: {"description": description, "headers": ETAG_HEADER}}
+
+
 def plural_id(kind: str) -> str:
     return kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
 
@@ -226,7 +238,7 @@ def _collection_routes(
         status_code=201,
         dependencies=WRITER,
         response_model=models.document,
-        responses=problem_responses(400, *AUTH, 409, 413, 422),
+        responses={**with_etag(201, "Created"), **problem_responses(400, *AUTH, 409, 413, 422)},
     )
     def create_route(
         request: Request,
@@ -250,7 +262,7 @@ def _item_routes(
         summary=f"Read a {one}",
         dependencies=READER,
         response_model=models.document,
-        responses=problem_responses(*AUTH, 404),
+        responses={**with_etag(200, "The object"), **problem_responses(*AUTH, 404)},
     )
     def read_route(request: Request, namespace: Scope, name: NamePath) -> JSONResponse:
         row = request.app.state.store.get(info.kind, namespace, name)
@@ -266,7 +278,8 @@ def _item_routes(
         dependencies=WRITER,
         response_model=models.document,
         responses={
-            201: {"description": "Created", "model": models.document},
+            **with_etag(200, "Replaced"),
+            201: {"description": "Created", "model": models.document, "headers": ETAG_HEADER},
             **problem_responses(400, *AUTH, 404, 409, 412, 413, 422),
         },
     )
@@ -292,7 +305,10 @@ def _item_routes(
         summary=f"Merge-patch a {one} (RFC 7396)",
         dependencies=WRITER,
         response_model=models.document,
-        responses=problem_responses(400, *AUTH, 404, 409, 412, 413, 422),
+        responses={
+            **with_etag(200, "Patched"),
+            **problem_responses(400, *AUTH, 404, 409, 412, 413, 422),
+        },
     )
     def patch_route(
         request: Request,
@@ -312,7 +328,10 @@ def _item_routes(
         summary=f"Delete a {one}",
         dependencies=WRITER,
         response_model=models.document,
-        responses=problem_responses(400, *AUTH, 404, 412),
+        responses={
+            **with_etag(200, "Deleted; ETag is the revision of the deletion"),
+            **problem_responses(400, *AUTH, 404, 412),
+        },
     )
     def delete_route(
         request: Request,

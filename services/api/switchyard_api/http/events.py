@@ -15,6 +15,19 @@ from ..store.store import IntentStore
 from .problems import problem_responses
 
 router = APIRouter(tags=["Events"])
+CHANGE_EVENT = {
+    "title": "ChangeEvent",
+    "type": "object",
+    "required": ["revision", "type", "kind", "namespace", "name"],
+    "properties": {
+        "revision": {"type": "integer", "minimum": 1},
+        "type": {"type": "string", "enum": ["ADDED", "MODIFIED", "DELETED"]},
+        "kind": {"type": "string"},
+        "namespace": {"type": "string", "description": "empty for cluster-scoped kinds"},
+        "name": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
 POLL_SECONDS = 1.0  # bounds the delay when a notification from another replica was lost
 KEEPALIVE_SECONDS = 15.0
 MAX_REVISION = 2**63 - 1  # PostgreSQL bigint
@@ -38,9 +51,15 @@ def _start_revision(store: IntentStore, since: int | None, last_event_id: str | 
     response_class=StreamingResponse,
     responses={
         200: {
-            "description": "Each event: `id:` the revision; `data:` JSON "
-            "{revision, type: ADDED|MODIFIED|DELETED, kind, namespace, name}",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-Sent Events: per change, `id:` the revision and `data:` one "
+            "JSON ChangeEvent; comment lines (`:`) keep the stream alive",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string"},
+                    # the JSON of each event's `data:` (components/schemas/ChangeEvent)
+                    "x-event-data": {"$ref": "#/components/schemas/ChangeEvent"},
+                }
+            },
         },
         **problem_responses(401, 403, 410, 422),
     },

@@ -1,0 +1,1 @@
+"""Deployment artifacts: Kubernetes manifests, the compose file, the Dockerfile."""
