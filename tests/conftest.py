@@ -6,7 +6,6 @@ In CI (SWITCHYARD_CI=1) a skipped test is a failure: everything CI can run must 
 from __future__ import annotations
 
 import functools
-
 import os
 import shutil
 import uuid

@@ -362,7 +362,7 @@ class Agent:
 
     def connections(self) -> dict[str, object]:
         """For /healthz: whether the controller stream is up, and each dataplane's state."""
-        view = self._view
+        view = self._worker.view
         suspended = view.result.suspended if view.result is not None else ()
         lost = set(suspended) | self._unreachable
         return {
