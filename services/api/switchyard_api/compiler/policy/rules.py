@@ -23,6 +23,7 @@ from switchyard_contract.nodeconfig import AclRule
 
 from ...resources.network_policy import IPBlock, NetworkPolicyPort
 from .model import PROTOCOL_NUMBERS, Direction, PodInfo, any_prefix, host_prefix, ip_version
+from .provenance import OWN_NODE, RuleOrigin, SourcedRule
 from .selection import PolicyState, Selection
 
 # (protocol number, first destination port, last destination port); proto 0 = anything.
@@ -82,9 +83,13 @@ def _rule(direction: Direction, peer_prefix: str, ports: PortRange) -> AclRule:
 
 
 def _product(
-    direction: Direction, prefixes: Iterable[str], ranges: Sequence[PortRange]
-) -> list[AclRule]:
-    return [_rule(direction, prefix, r) for prefix in prefixes for r in ranges]
+    origin: RuleOrigin, prefixes: Iterable[str], ranges: Sequence[PortRange]
+) -> list[SourcedRule]:
+    return [(_rule(origin.direction, prefix, r), origin) for prefix in prefixes for r in ranges]
+
+
+def _origin(policy: PolicyState, direction: Direction, index: int) -> RuleOrigin:
+    return RuleOrigin(f"{policy.key[0]}/{policy.key[1]}", direction, index)
 
 
 def _pod_prefixes(pods: Iterable[PodInfo]) -> list[str]:
@@ -96,11 +101,13 @@ def ingress_rules(
     policies: Sequence[PolicyState],
     selection: Selection,
     node_addresses: Sequence[str],
-) -> list[AclRule]:
-    """Permits of `pod`'s ingress (its interface's output ACL), before canonicalisation."""
-    rules: list[AclRule] = []
+) -> list[SourcedRule]:
+    """Permits of `pod`'s ingress (its interface's output ACL), before canonicalisation, each
+    with the rule it came from."""
+    rules: list[SourcedRule] = []
     for policy in policies:
         for index, rule in enumerate(policy.spec.ingress):
+            origin = _origin(policy, "Ingress", index)
             if rule.ports:
                 ranges = [r for r in (resolve_on(pod, p) for p in rule.ports) if r is not None]
             else:
@@ -108,7 +115,7 @@ def ingress_rules(
             if not ranges:
                 continue
             if not rule.from_:
-                rules += _product("Ingress", ANY_PREFIXES, ranges)
+                rules += _product(origin, ANY_PREFIXES, ranges)
                 continue
             for peer_index, peer in enumerate(rule.from_):
                 if peer.ipBlock is not None:
@@ -116,52 +123,56 @@ def ingress_rules(
                 else:
                     peer_id = (policy.key, "Ingress", index, peer_index)
                     prefixes = _pod_prefixes(selection.member_pods(peer_id))
-                rules += _product("Ingress", prefixes, ranges)
+                rules += _product(origin, prefixes, ranges)
     # Implementation-defined in Kubernetes: the pod's own node (kubelet probes) may always
     # connect to it. Other nodes' addresses are subject to the policy like any address.
-    rules += _product("Ingress", (host_prefix(a) for a in node_addresses), [ALL_TRAFFIC])
+    own_node = RuleOrigin("", "Ingress", reason=OWN_NODE)
+    rules += _product(own_node, (host_prefix(a) for a in node_addresses), [ALL_TRAFFIC])
     return rules
 
 
-def egress_rules(policies: Sequence[PolicyState], selection: Selection) -> list[AclRule]:
-    """Permits of the egress of any pod selected by exactly `policies` (its input ACL).
-    Depends only on the policies and their peers, never on the selected pod itself."""
-    rules: list[AclRule] = []
+def egress_rules(policies: Sequence[PolicyState], selection: Selection) -> list[SourcedRule]:
+    """Permits of the egress of any pod selected by exactly `policies` (its input ACL), each
+    with its origin. Depends only on the policies and their peers, never on the pod itself."""
+    rules: list[SourcedRule] = []
     for policy in policies:
         for index, rule in enumerate(policy.spec.egress):
+            origin = _origin(policy, "Egress", index)
             ports = list(rule.ports or ())
             numeric = [r for r in (numeric_range(p) for p in ports) if r is not None]
             named = [p for p in ports if isinstance(p.port, str)]
             if not ports:
                 numeric = [ALL_TRAFFIC]
             if not rule.to:
-                rules += _product("Egress", ANY_PREFIXES, numeric)
+                rules += _product(origin, ANY_PREFIXES, numeric)
                 for port in named:
-                    rules += _named(port, selection.pods_with_port_name(str(port.port)), None)
+                    rules += _named(
+                        origin, port, selection.pods_with_port_name(str(port.port)), None
+                    )
                 continue
             for peer_index, peer in enumerate(rule.to):
                 if peer.ipBlock is not None:
-                    rules += _product("Egress", block_prefixes(peer.ipBlock), numeric)
+                    rules += _product(origin, block_prefixes(peer.ipBlock), numeric)
                     for port in named:
                         candidates = selection.pods_with_port_name(str(port.port))
-                        rules += _named(port, candidates, peer.ipBlock)
+                        rules += _named(origin, port, candidates, peer.ipBlock)
                     continue
                 members = selection.member_pods((policy.key, "Egress", index, peer_index))
-                rules += _product("Egress", _pod_prefixes(members), numeric)
+                rules += _product(origin, _pod_prefixes(members), numeric)
                 for port in named:
-                    rules += _named(port, members, None)
+                    rules += _named(origin, port, members, None)
     return rules
 
 
 def _named(
-    port: NetworkPolicyPort, pods: Sequence[PodInfo], block: IPBlock | None
-) -> list[AclRule]:
+    origin: RuleOrigin, port: NetworkPolicyPort, pods: Sequence[PodInfo], block: IPBlock | None
+) -> list[SourcedRule]:
     """Egress to a named port: one rule per destination pod that has it (inside `block`)."""
-    rules: list[AclRule] = []
+    rules: list[SourcedRule] = []
     for pod in pods:
         resolved = resolve_on(pod, port)
         if resolved is None:
             continue
         ips = [ip for ip in pod.ips if block is None or in_block(ip, block)]
-        rules += _product("Egress", [host_prefix(ip) for ip in ips], [resolved])
+        rules += _product(origin, [host_prefix(ip) for ip in ips], [resolved])
     return rules
