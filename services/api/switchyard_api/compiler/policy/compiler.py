@@ -19,7 +19,7 @@ from ...resources.pod import PodSpec
 from ..part import IntentChange, PartDelta
 from ..problems import CompileError
 from .acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL, isolating_acl
-from .model import PodInfo, PodKey
+from .model import PodInfo, PodKey, normal_ip
 from .placement import UPLINK, Attachment, Claimant, NodePlacement
 from .provenance import DirectionProvenance, PodProvenance, SourcedRule
 from .rules import egress_rules, ingress_rules
@@ -115,13 +115,19 @@ class PolicyCompiler:
         return self._selection.pods.get(key)
 
     def pod_at(self, ip: str) -> PodInfo | None:
-        key = self._pods_by_ip.get(ip)
+        key = self._pods_by_ip.get(normal_ip(ip))
         return None if key is None else self._selection.pods.get(key)
 
     def provenance(self, key: PodKey) -> PodProvenance | None:
         """None: no policy selects the pod (or it has no interface), so it has no binding."""
         self._flush()
         return self._provenance.get(key)
+
+    def object_at(self, node: str, key: str) -> NodeObject | None:
+        """One compiled object of a node, without copying the node's objects."""
+        self._flush()
+        placement = self._placements.get(node)
+        return placement.objects.get(key) if placement is not None else None
 
     def node_addresses(self, node: str) -> tuple[str, ...]:
         spec = self._nodes.get(node)
@@ -135,10 +141,10 @@ class PolicyCompiler:
     def _index_ips(self, key: PodKey, new: PodInfo | None) -> None:
         old = self._selection.pods.get(key)
         for ip in old.ips if old is not None else ():
-            if self._pods_by_ip.get(ip) == key:
-                del self._pods_by_ip[ip]
+            if self._pods_by_ip.get(normal_ip(ip)) == key:
+                del self._pods_by_ip[normal_ip(ip)]
         for ip in new.ips if new is not None else ():
-            self._pods_by_ip[ip] = key
+            self._pods_by_ip[normal_ip(ip)] = key
 
     def _apply_node(self, ref: ObjectRef, new: IntentObject[Any] | None) -> None:
         old = self._nodes.pop(ref.name, None)
