@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from switchyard_contract.nodeconfig import ServiceFrontend, SnatConfig
 
+from ..compiler.backends import READY, SERVING_TERMINATING, endpoint_state
 from ..compiler.engine import Compiler
 from ..compiler.policy.model import PROTOCOL_NUMBERS
 from ..errors import invalid
@@ -36,11 +37,13 @@ def explain_flow(compiler: Compiler, request: FlowRequest) -> Explanation:
     if frontend is not None and entry is not None:
         translation = _translation(topology, entry, frontend)
         chosen = [(b.address, b.port) for b in frontend.backends if b.weight > 0]
-    elif request.to.service is not None:
-        reason = _no_translation(topology, request.to.service, entry)
-        chosen = []
     else:
-        chosen = [(address, port)]
+        owner = _service_of(topology, request, address, port, entry)
+        if owner is not None:
+            reason = _no_translation(topology, owner, entry)
+            chosen = []
+        else:
+            chosen = [(address, port)]
     paths = [
         _path(topology, source, target, request, translated=translation is not None)
         for target in chosen
@@ -161,15 +164,44 @@ def _translation(topology: Topology, entry: str, frontend: ServiceFrontend) -> T
     )
 
 
-def _no_translation(topology: Topology, service: str, entry: str | None) -> str:
+def _service_of(
+    topology: Topology, request: FlowRequest, address: str, port: int, entry: str | None
+) -> tuple[str, str] | None:
+    """The service behind a destination that got no translation, and which traffic policy
+    applies to it ("internal" for a cluster IP, "external" otherwise)."""
+    if request.to.service is not None:
+        return request.to.service, "internal"
+    core = topology.core
+    owner = core.service_at(request.protocol, address, port)
+    if owner is not None:
+        service = core.index.services.get(owner)
+        internal = service is not None and address in service.spec.clusterIPs
+        return f"{owner[0]}/{owner[1]}", "internal" if internal else "external"
+    if entry is not None and topology.node_with_address(address) == entry:
+        owner = core.service_at(request.protocol, "", port)
+        if owner is not None:
+            return f"{owner[0]}/{owner[1]}", "external"
+    return None
+
+
+def _no_translation(topology: Topology, owner: tuple[str, str], entry: str | None) -> str:
+    service, which = owner
     namespace, _, name = service.partition("/")
-    found = topology.core.index.services.get((namespace, name))
-    if found is not None and found.spec.internalTrafficPolicy == "Local":
-        return (
-            f"no translation on node {entry}: internalTrafficPolicy Local and no serving "
-            f"endpoint of {service} on that node"
+    index = topology.core.index
+    found = index.services.get((namespace, name))
+    if found is not None:
+        spec = found.spec
+        policy = spec.internalTrafficPolicy if which == "internal" else spec.externalTrafficPolicy
+        slice_ = index.slices.get((namespace, name))
+        serving = slice_ is not None and any(
+            endpoint_state(e) in (READY, SERVING_TERMINATING) for e in slice_.spec.endpoints
         )
-    return "no translation: no serving endpoints"
+        if policy == "Local" and serving:
+            return (
+                f"no translation on node {entry}: {which}TrafficPolicy Local and no serving "
+                f"endpoint of {service} on that node"
+            )
+    return f"no translation: no serving endpoints of {service}"
 
 
 def _endpoint(host: Host) -> Endpoint:
