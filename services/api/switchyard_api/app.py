@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .distribution.runtime import start_distribution
-from .http import crud, events, health, status, tokens
+from .http import crud, events, explain, health, status, tokens
 from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(crud.kind_router(info))
     app.include_router(events.router)
     app.include_router(status.router)
+    app.include_router(explain.router)
     app.include_router(tokens.router)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,9 @@ from .store.transaction import WriteTransaction
 
 # Set on every namespace, as Kubernetes does: namespaceSelectors can select by name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# dryRun=All: called with the written (or deleted) row inside the transaction, which is then
+# rolled back; it reads what the write would store and plans it (http/dry_run.py).
+DryRunHook = Callable[[WriteTransaction, KindInfo, StoredObject], None]
 
 
 @dataclass(frozen=True)
@@ -54,13 +58,28 @@ class IntentWriter:
         self.store = store
         self.node_port_range = node_port_range
 
-    def create(self, info: KindInfo, namespace: str, document: dict[str, Any]) -> StoredObject:
+    @staticmethod
+    def _done(
+        tx: WriteTransaction, info: KindInfo, row: StoredObject, dry_run: DryRunHook | None
+    ) -> StoredObject:
+        if dry_run is not None:
+            dry_run(tx, info, row)
+        return row
+
+    def create(
+        self,
+        info: KindInfo,
+        namespace: str,
+        document: dict[str, Any],
+        dry_run: DryRunHook | None = None,
+    ) -> StoredObject:
         """POST: the name comes from the document; 409 if it exists."""
         name = self._name_of(document)
-        with self.store.write() as tx:
+        with self.store.write(dry_run=dry_run is not None) as tx:
             if tx.exists(info.kind, namespace, name):
                 raise already_exists(_describe(info, namespace, name))
-            return self._store(tx, info, namespace, name, document, None)
+            row = self._store(tx, info, namespace, name, document, None)
+            return self._done(tx, info, row, dry_run)
 
     def replace(
         self,
@@ -69,14 +88,16 @@ class IntentWriter:
         name: str,
         document: dict[str, Any],
         pre: Preconditions,
+        dry_run: DryRunHook | None = None,
     ) -> tuple[StoredObject, bool]:
         """PUT: create or replace; returns (row, created)."""
-        with self.store.write() as tx:
+        with self.store.write(dry_run=dry_run is not None) as tx:
             row = tx.get(info.kind, namespace, name)
             _check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, document)
             created = row is None
-            return self._store(tx, info, namespace, name, document, row), created
+            stored = self._store(tx, info, namespace, name, document, row)
+            return self._done(tx, info, stored, dry_run), created
 
     def patch(
         self,
@@ -85,9 +106,10 @@ class IntentWriter:
         name: str,
         patch: dict[str, Any],
         pre: Preconditions,
+        dry_run: DryRunHook | None = None,
     ) -> StoredObject:
         """PATCH: RFC 7396 merge patch onto the stored document."""
-        with self.store.write() as tx:
+        with self.store.write(dry_run=dry_run is not None) as tx:
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
@@ -96,20 +118,26 @@ class IntentWriter:
             merged = merge_patch(stored_document(info, row), patch)
             if not isinstance(merged, dict):
                 raise bad_request("a merge patch of an object must be a JSON object")
-            return self._store(tx, info, namespace, name, merged, row)
+            stored = self._store(tx, info, namespace, name, merged, row)
+            return self._done(tx, info, stored, dry_run)
 
     def delete(
-        self, info: KindInfo, namespace: str, name: str, pre: Preconditions
+        self,
+        info: KindInfo,
+        namespace: str,
+        name: str,
+        pre: Preconditions,
+        dry_run: DryRunHook | None = None,
     ) -> tuple[StoredObject, int]:
         """DELETE; returns the deleted row and the revision of the deletion."""
-        with self.store.write() as tx:
+        with self.store.write(dry_run=dry_run is not None) as tx:
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
             _check_preconditions(info, namespace, name, row, pre)
             semantics.cascade_delete(tx, row)
             revision = tx.delete(row)
-            return row, revision
+            return self._done(tx, info, row, dry_run), revision
 
     def bulk_put(self, items: list[tuple[KindInfo, str, dict[str, Any]]]) -> int:
         """Create or replace many objects in ONE transaction (all or nothing), e.g. to import

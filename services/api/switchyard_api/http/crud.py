@@ -20,6 +20,7 @@ from ..resources.selector_syntax import parse_label_selector
 from ..store.models import StoredObject
 from ..writes import IntentWriter
 from .documents import DocumentModels
+from .dry_run import DryRun, DryRunQuery, VerboseQuery
 from .preconditions import etag, parse_preconditions
 from .problems import problem_responses
 
@@ -223,10 +224,13 @@ def _collection_routes(
         request: Request,
         namespace: Scope,
         body: models.input,  # type: ignore[name-defined]
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> JSONResponse:
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        row = _writer(request).create(info, namespace, document)
-        return object_response(info, row, 201)
+        planner = DryRun(request, verbose) if dry_run else None
+        row = _writer(request).create(info, namespace, document, planner)
+        return planner.response(201) if planner else object_response(info, row, 201)
 
 
 def _item_routes(
@@ -266,11 +270,15 @@ def _item_routes(
         body: models.input,  # type: ignore[name-defined]
         if_match: IfMatch = None,
         if_none_match: IfNoneMatch = None,
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> JSONResponse:
         pre = parse_preconditions(if_match, if_none_match)
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        row, created = _writer(request).replace(info, namespace, name, document, pre)
-        return object_response(info, row, 201 if created else 200)
+        planner = DryRun(request, verbose) if dry_run else None
+        row, created = _writer(request).replace(info, namespace, name, document, pre, planner)
+        status = 201 if created else 200
+        return planner.response(status) if planner else object_response(info, row, status)
 
     @router.patch(
         path,
@@ -286,10 +294,13 @@ def _item_routes(
         name: NamePath,
         patch: PatchBody,
         if_match: IfMatch = None,
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> JSONResponse:
         pre = parse_preconditions(if_match, None)
-        row = _writer(request).patch(info, namespace, name, patch, pre)
-        return object_response(info, row)
+        planner = DryRun(request, verbose) if dry_run else None
+        row = _writer(request).patch(info, namespace, name, patch, pre, planner)
+        return planner.response() if planner else object_response(info, row)
 
     @router.delete(
         path,
@@ -304,9 +315,14 @@ def _item_routes(
         namespace: Scope,
         name: NamePath,
         if_match: IfMatch = None,
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> JSONResponse:
         pre = parse_preconditions(if_match, None)
-        row, revision = _writer(request).delete(info, namespace, name, pre)
+        planner = DryRun(request, verbose) if dry_run else None
+        row, revision = _writer(request).delete(info, namespace, name, pre, planner)
+        if planner:
+            return planner.response(revision=revision)
         document = to_document(info, row)
         document["metadata"]["resourceVersion"] = str(revision)
         return JSONResponse(document, headers={"ETag": etag(revision)})

@@ -31,7 +31,16 @@ class IntentStore:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[WriteTransaction]:
+    def write(self, *, dry_run: bool = False) -> Iterator[WriteTransaction]:
+        """One write transaction; with dry_run every check runs and everything is rolled
+        back: no revision is taken, nothing is stored or notified."""
+        if dry_run:
+            with self._sessions() as session:
+                try:
+                    yield WriteTransaction(session, dry_run=True)
+                finally:
+                    session.rollback()
+            return
         with self._sessions() as session, session.begin():
             tx = WriteTransaction(session)
             yield tx
