@@ -80,6 +80,7 @@ class PathView(BaseModel):
 
 
 class Explanation(BaseModel):
+    compiledRevision: int | None = Field(None, description="the revision this answer reflects")
     source: Endpoint
     destination: str
     protocol: str
