@@ -13,12 +13,14 @@ Figures:
   emulator_ceiling_calls_per_second   the emulator alone: the same messages pre-packed and
                           pipelined over a raw socket, replies not decoded (an upper bound)
   pack_us_per_call        the driver's (cached) packing of one translation
+  agent_peak_rss_mb       peak RSS of this process: the agent's side of the apply
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import socket
 import sys
 import tempfile
@@ -183,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     services = 1_000 if args.quick else args.services
     pods = args.pods or services * args.endpoints
     sample = min(args.sync_sample, 200) if args.quick else args.sync_sample
-    print(json.dumps(run(services, args.endpoints, pods, sample), indent=2))
+    report = run(services, args.endpoints, pods, sample)
+    # This process is the agent's side (driver, reconciler, desired and actual state); the
+    # emulator runs in its own process.
+    report["agent_peak_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
+    print(json.dumps(report, indent=2))
     return 0
 
 

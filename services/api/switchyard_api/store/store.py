@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, delete, func, select, text, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import is_postgres
+from .group_commit import GroupCommitter
 from .models import ChangeLogEntry, RevisionCounter, StoredObject, StoreMeta
 from .transaction import Change, WriteTransaction
+
+T = TypeVar("T")
 
 COMPACTED_KEY = "compacted_revision"
 # Compact the change log every this many revisions (cheap: one indexed delete).
@@ -24,6 +28,7 @@ class IntentStore:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # Called after every commit with the revisions written (wakes in-process listeners).
         self.on_commit: list[Callable[[list[Change]], None]] = []
+        self._group = GroupCommitter(self._sessions, self._committed)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -32,8 +37,9 @@ class IntentStore:
 
     @contextmanager
     def write(self, *, dry_run: bool = False) -> Iterator[WriteTransaction]:
-        """One write transaction; with dry_run every check runs and everything is rolled
-        back: no revision is taken, nothing is stored or notified."""
+        """One transaction of its own (imports, maintenance, dry runs); request writes go
+        through `run`, which batches them. With dry_run every check runs and everything is
+        rolled back: no revision is taken, nothing is stored or notified."""
         if dry_run:
             with self._sessions() as session:
                 try:
@@ -46,11 +52,21 @@ class IntentStore:
             yield tx
             tx.notify()
         if tx.changes:
-            last = tx.changes[-1].revision
-            if last // COMPACT_EVERY != (last - len(tx.changes)) // COMPACT_EVERY:
-                self.compact()
-            for callback in self.on_commit:
-                callback(tx.changes)
+            self._committed(tx.changes)
+
+    def run(self, body: Callable[[WriteTransaction], T]) -> T:
+        """Run one write in the next group commit; its result once that has committed."""
+        return self._group.run(body)
+
+    def close(self) -> None:
+        self._group.close()
+
+    def _committed(self, changes: list[Change]) -> None:
+        last = changes[-1].revision
+        if last // COMPACT_EVERY != (last - len(changes)) // COMPACT_EVERY:
+            self.compact()
+        for callback in self.on_commit:
+            callback(changes)
 
     def current_revision(self) -> int:
         with self.read() as session:
