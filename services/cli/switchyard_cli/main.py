@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 
+from . import plan_verbs
+
 # kind argument -> (path segment, namespaced)
 KINDS: dict[str, tuple[str, bool]] = {
     "namespaces": ("namespaces", False),
@@ -71,12 +73,27 @@ def main(argv: list[str] | None = None) -> int:
     get.add_argument("-l", "--selector", help="label selector")
     apply = sub.add_parser("apply", help="create or replace the objects in a JSON file")
     apply.add_argument("-f", "--file", required=True, type=Path)
+    apply.add_argument(
+        "--dry-run", choices=["server"], help="server: validate and plan, store nothing"
+    )
+    apply.add_argument("-v", "--verbose", action="store_true", help="plan values too")
+    diff = sub.add_parser("diff", help="what applying a JSON file would change, per node")
+    diff.add_argument("-f", "--file", required=True, type=Path)
+    explain = sub.add_parser(
+        "explain", help="why a flow is allowed or denied, and where it goes: 'SRC -> DST'"
+    )
+    explain.add_argument(
+        "flow", nargs="+", help="ns/pod | IP[@node]  ->  [svc:|pod:]ns/name:PORT[/PROTO] | IP:PORT"
+    )
+    explain.add_argument("-o", "--output", choices=["text", "json"], default="text")
     delete = sub.add_parser("delete", help="delete one object")
     delete.add_argument("kind", choices=sorted(KINDS))
     delete.add_argument("name")
     events = sub.add_parser("events", help="follow the change stream")
     events.add_argument("--since", type=int)
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    # argparse would take a bare "->" for an option: pass it on as a word it leaves alone
+    args = parser.parse_args([plan_verbs.ARROW_WORD if w == "->" else w for w in words])
 
     headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
     with httpx.Client(base_url=args.api, headers=headers, timeout=30) as client:
@@ -85,9 +102,32 @@ def main(argv: list[str] | None = None) -> int:
             return show(client.get(item_path(args.kind, args.name, args.namespace), params=params))
         if args.command == "delete":
             return show(client.delete(item_path(args.kind, args.name, args.namespace)))
-        if args.command == "apply":
+        if args.command == "explain":
+            try:
+                source, target = plan_verbs.split_flow(args.flow)
+            except ValueError as exc:
+                print(f"switchyard: {exc}", file=sys.stderr)
+                return 2
+            text, code = plan_verbs.explain(client, source, target, args.output)
+            print(text, file=sys.stderr if code == 2 else sys.stdout)
+            return code
+        if args.command in ("apply", "diff"):
             loaded = json.loads(args.file.read_text())
             documents = loaded if isinstance(loaded, list) else [loaded]
+
+            def put(document: dict[str, Any], params: dict[str, str]) -> httpx.Response:
+                path = document_path(document, args.namespace)
+                return client.put(path, json=document, params=params)
+
+            if args.command == "diff":
+                paths = [document_path(d, args.namespace) for d in documents]
+                text, code = plan_verbs.diff(client, put, paths, documents)
+                print(text)
+                return code
+            if args.dry_run == "server":
+                text, code = plan_verbs.dry_run(put, documents, args.verbose)
+                print(text)
+                return code
             status = 0
             for document in documents:
                 response = client.put(document_path(document, args.namespace), json=document)
