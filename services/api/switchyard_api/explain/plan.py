@@ -17,6 +17,7 @@ from typing import Any
 
 from switchyard_contract.nodeconfig import NodeDelta, NodeObject
 
+from ..compiler.engine import Compiler
 from ..compiler.part import IntentChange
 from ..distribution.intent_state import CompiledState
 
@@ -46,11 +47,19 @@ def plan_on_worker(
 ) -> Plan:
     if state.store.changes_after(state.revision, 1):
         raise CompilerBehind
+    return Plan(state.revision, plan_changes(state.compiler, forward, backward))
+
+
+def plan_changes(
+    compiler: Compiler, forward: Sequence[IntentChange], backward: Sequence[IntentChange]
+) -> dict[str, NodePlan]:
+    """Apply `forward`, then `backward` (the same objects as they were): the compiler ends
+    where it started, and the two sets of deltas are the plan."""
     try:
-        applied = state.compiler.apply(forward)
+        applied = compiler.apply(forward)
     finally:
-        restored = state.compiler.apply(backward)
-    return Plan(state.revision, compare(applied, restored))
+        restored = compiler.apply(backward)
+    return compare(applied, restored)
 
 
 def compare(
