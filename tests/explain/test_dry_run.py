@@ -1,4 +1,4 @@
-"""dryRun=All: full validation, nothing stored, and a per-node plan equal to what the agents
+"""dryRun=All (PostgreSQL and SQLite): full validation, nothing stored, and a per-node plan equal to what the agents
 then receive when the same write is made for real (real API on PostgreSQL, real agents)."""
 
 from __future__ import annotations
@@ -156,8 +156,8 @@ def test_a_dry_run_policy_create_plans_exactly_what_the_agents_then_receive(
             assert entry["values"][key]["after"] == held
 
 
-def test_dry_run_runs_the_validation_and_conflict_checks(fresh_postgres_url: str) -> None:
-    with LiveServer(fresh_postgres_url) as server:
+def test_dry_run_runs_the_validation_and_conflict_checks(database_url: str) -> None:
+    with LiveServer(database_url) as server:
         client = server.client()
         seed(client)
         start = revision(client)

@@ -19,7 +19,7 @@ from switchyard_contract.nodeconfig import NodeDelta, NodeObject
 
 from ..compiler.engine import Compiler
 from ..compiler.part import IntentChange
-from ..distribution.intent_state import CompiledState
+from ..distribution.intent_state import CompiledState, intent_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +42,19 @@ class CompilerBehind(Exception):
     """The compiled state has not caught up with the committed change log yet."""
 
 
-def plan_on_worker(
-    state: CompiledState, forward: Sequence[IntentChange], backward: Sequence[IntentChange]
-) -> Plan:
+def plan_on_worker(state: CompiledState, forward: Sequence[IntentChange]) -> Plan:
+    """On the worker: the stored versions of the written objects are read first, then the
+    change log is checked to end at the compiled revision. Commits are atomic and nothing
+    compiles meanwhile (this is the compiler's thread), so those versions are exactly what the
+    compiler holds: reverting to them leaves it unchanged, and no commit's delta is lost."""
+    keys = [(c.ref.kind, c.ref.namespace, c.ref.name) for c in forward]
+    stored = state.store.get_many(keys)
     if state.store.changes_after(state.revision, 1):
         raise CompilerBehind
+    backward = []
+    for change, key in zip(forward, keys, strict=True):
+        row = stored.get(key)
+        backward.append(IntentChange(change.ref, intent_of(row) if row is not None else None))
     return Plan(state.revision, plan_changes(state.compiler, forward, backward))
 
 

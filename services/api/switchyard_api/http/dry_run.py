@@ -45,32 +45,26 @@ class DryRun:
         self.store = request.app.state.store
         self.verbose = verbose is not None and verbose.lower() not in ("false", "0", "no")
         self.document: dict[str, Any] = {}
-        self.plan: Plan | None = None
+        self.forward: list[IntentChange] = []
 
     def __call__(self, tx: WriteTransaction, info: KindInfo, row: StoredObject) -> None:
+        """Inside the transaction: what the write would store, before it is rolled back."""
         self.document = to_document(info, row)
         refs = list(dict.fromkeys(ObjectRef(c.kind, c.namespace, c.name) for c in tx.changes))
-        forward = []
         for ref in refs:
             written = tx.get(ref.kind, ref.namespace, ref.name)
-            forward.append(IntentChange(ref, intent_of(written) if written is not None else None))
-        committed = self.store.get_many([(r.kind, r.namespace, r.name) for r in refs])
-        backward = []
-        for ref in refs:
-            old = committed.get((ref.kind, ref.namespace, ref.name))
-            backward.append(IntentChange(ref, intent_of(old) if old is not None else None))
-        self.plan = self._plan(forward, backward)
+            self.forward.append(
+                IntentChange(ref, intent_of(written) if written is not None else None)
+            )
 
-    def _plan(self, forward: list[IntentChange], backward: list[IntentChange]) -> Plan:
-        # The writer lock is held, so the committed log cannot grow: wait for the compiler to
-        # reach its end, then plan relative to exactly what is stored.
+    def _plan(self) -> Plan:
+        """After the rollback (the compiler's reads must not wait for this transaction's
+        lock): planned on the worker once the compiler has reached the end of the log."""
         deadline = time.monotonic() + CATCH_UP_TIMEOUT
         while True:
             if self.hub.ready.is_set():
                 try:
-                    plan: Plan = self.hub.run_blocking(
-                        plan_on_worker, self.hub.state, forward, backward
-                    )
+                    plan: Plan = self.hub.run_blocking(plan_on_worker, self.hub.state, self.forward)
                     return plan
                 except CompilerBehind:
                     pass
@@ -84,6 +78,5 @@ class DryRun:
         document = dict(self.document)
         if revision is not None:
             document["metadata"] = {**document["metadata"], "resourceVersion": str(revision)}
-        assert self.plan is not None
-        document["plan"] = plan_document(self.plan, self.verbose)
+        document["plan"] = plan_document(self._plan(), self.verbose)
         return JSONResponse(document, status_code=status)
