@@ -168,7 +168,7 @@ def _attribute(step: AclStep, hop: Checkpoint, acl: Acl, rule: AclRule, packet: 
     if rule == ICMP6_NEIGHBOR_DISCOVERY:
         step.intent = "IPv6 neighbour discovery, always permitted to an isolated pod"
         return
-    origins = list(dict.fromkeys(o for r, o in side.rules if rule_matches(r, packet)))
+    origins = [o for o, raw in side.rules if any(rule_matches(r, packet) for r in raw)]
     step.intent = "; ".join(o.describe() for o in origins) or f"a permit of {listed}"
     step.policies = [o.policy for o in origins if o.policy]
     step.ruleIndices = [o.rule_index for o in origins if o.policy]

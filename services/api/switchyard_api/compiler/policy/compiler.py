@@ -21,7 +21,7 @@ from ..problems import CompileError
 from .acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL, isolating_acl
 from .model import PodInfo, PodKey, normal_ip
 from .placement import UPLINK, Attachment, Claimant, NodePlacement
-from .provenance import DirectionProvenance, PodProvenance, SourcedRule
+from .provenance import DirectionProvenance, PodProvenance, SourcedRules
 from .rules import egress_rules, ingress_rules
 from .selection import Selection
 
@@ -253,8 +253,8 @@ Isolation = tuple[Acl, DirectionProvenance]
 _NOT_ISOLATED: Isolation = (REFLECT_ALL_ACL, DirectionProvenance(REFLECT_ALL_ACL.name, ()))
 
 
-def _isolation(policies: list[Any], sourced: list[SourcedRule]) -> Isolation:
-    acl = isolating_acl(rule for rule, _ in sourced)
+def _isolation(policies: list[Any], sourced: list[SourcedRules]) -> Isolation:
+    acl = isolating_acl(rule for _, rules in sourced for rule in rules)
     names = tuple(f"{p.key[0]}/{p.key[1]}" for p in policies)
     return acl, DirectionProvenance(acl.name, names, tuple(sourced))
 

@@ -30,7 +30,9 @@ class RuleOrigin:
 
 
 OWN_NODE = "the pod's own node may always connect to it (kubelet probes)"
-SourcedRule = tuple[AclRule, RuleOrigin]
+# One rule of intent and the raw permits it produced (shared lists, not a tuple per permit:
+# provenance must cost the compiler next to nothing).
+SourcedRules = tuple[RuleOrigin, list[AclRule]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,7 @@ class DirectionProvenance:
 
     acl: str  # the Acl.name on the interface for this direction
     policies: tuple[str, ...]
-    rules: tuple[SourcedRule, ...] = ()
+    rules: tuple[SourcedRules, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from switchyard_contract.nodeconfig import AclRule
 
 from ...resources.network_policy import IPBlock, NetworkPolicyPort
 from .model import PROTOCOL_NUMBERS, Direction, PodInfo, any_prefix, host_prefix, ip_version
-from .provenance import OWN_NODE, RuleOrigin, SourcedRule
+from .provenance import OWN_NODE, RuleOrigin, SourcedRules
 from .selection import PolicyState, Selection
 
 # (protocol number, first destination port, last destination port); proto 0 = anything.
@@ -83,9 +83,9 @@ def _rule(direction: Direction, peer_prefix: str, ports: PortRange) -> AclRule:
 
 
 def _product(
-    origin: RuleOrigin, prefixes: Iterable[str], ranges: Sequence[PortRange]
-) -> list[SourcedRule]:
-    return [(_rule(origin.direction, prefix, r), origin) for prefix in prefixes for r in ranges]
+    direction: Direction, prefixes: Iterable[str], ranges: Sequence[PortRange]
+) -> list[AclRule]:
+    return [_rule(direction, prefix, r) for prefix in prefixes for r in ranges]
 
 
 def _origin(policy: PolicyState, direction: Direction, index: int) -> RuleOrigin:
@@ -101,13 +101,14 @@ def ingress_rules(
     policies: Sequence[PolicyState],
     selection: Selection,
     node_addresses: Sequence[str],
-) -> list[SourcedRule]:
+) -> list[SourcedRules]:
     """Permits of `pod`'s ingress (its interface's output ACL), before canonicalisation, each
     with the rule it came from."""
-    rules: list[SourcedRule] = []
+    groups: list[SourcedRules] = []
     for policy in policies:
         for index, rule in enumerate(policy.spec.ingress):
-            origin = _origin(policy, "Ingress", index)
+            rules: list[AclRule] = []
+            groups.append((_origin(policy, "Ingress", index), rules))
             if rule.ports:
                 ranges = [r for r in (resolve_on(pod, p) for p in rule.ports) if r is not None]
             else:
@@ -115,7 +116,7 @@ def ingress_rules(
             if not ranges:
                 continue
             if not rule.from_:
-                rules += _product(origin, ANY_PREFIXES, ranges)
+                rules += _product("Ingress", ANY_PREFIXES, ranges)
                 continue
             for peer_index, peer in enumerate(rule.from_):
                 if peer.ipBlock is not None:
@@ -123,56 +124,55 @@ def ingress_rules(
                 else:
                     peer_id = (policy.key, "Ingress", index, peer_index)
                     prefixes = _pod_prefixes(selection.member_pods(peer_id))
-                rules += _product(origin, prefixes, ranges)
+                rules += _product("Ingress", prefixes, ranges)
     # Implementation-defined in Kubernetes: the pod's own node (kubelet probes) may always
     # connect to it. Other nodes' addresses are subject to the policy like any address.
-    own_node = RuleOrigin("", "Ingress", reason=OWN_NODE)
-    rules += _product(own_node, (host_prefix(a) for a in node_addresses), [ALL_TRAFFIC])
-    return rules
+    own_node = _product("Ingress", (host_prefix(a) for a in node_addresses), [ALL_TRAFFIC])
+    groups.append((RuleOrigin("", "Ingress", reason=OWN_NODE), own_node))
+    return groups
 
 
-def egress_rules(policies: Sequence[PolicyState], selection: Selection) -> list[SourcedRule]:
+def egress_rules(policies: Sequence[PolicyState], selection: Selection) -> list[SourcedRules]:
     """Permits of the egress of any pod selected by exactly `policies` (its input ACL), each
     with its origin. Depends only on the policies and their peers, never on the pod itself."""
-    rules: list[SourcedRule] = []
+    groups: list[SourcedRules] = []
     for policy in policies:
         for index, rule in enumerate(policy.spec.egress):
-            origin = _origin(policy, "Egress", index)
+            rules: list[AclRule] = []
+            groups.append((_origin(policy, "Egress", index), rules))
             ports = list(rule.ports or ())
             numeric = [r for r in (numeric_range(p) for p in ports) if r is not None]
             named = [p for p in ports if isinstance(p.port, str)]
             if not ports:
                 numeric = [ALL_TRAFFIC]
             if not rule.to:
-                rules += _product(origin, ANY_PREFIXES, numeric)
+                rules += _product("Egress", ANY_PREFIXES, numeric)
                 for port in named:
-                    rules += _named(
-                        origin, port, selection.pods_with_port_name(str(port.port)), None
-                    )
+                    rules += _named(port, selection.pods_with_port_name(str(port.port)), None)
                 continue
             for peer_index, peer in enumerate(rule.to):
                 if peer.ipBlock is not None:
-                    rules += _product(origin, block_prefixes(peer.ipBlock), numeric)
+                    rules += _product("Egress", block_prefixes(peer.ipBlock), numeric)
                     for port in named:
                         candidates = selection.pods_with_port_name(str(port.port))
-                        rules += _named(origin, port, candidates, peer.ipBlock)
+                        rules += _named(port, candidates, peer.ipBlock)
                     continue
                 members = selection.member_pods((policy.key, "Egress", index, peer_index))
-                rules += _product(origin, _pod_prefixes(members), numeric)
+                rules += _product("Egress", _pod_prefixes(members), numeric)
                 for port in named:
-                    rules += _named(origin, port, members, None)
-    return rules
+                    rules += _named(port, members, None)
+    return groups
 
 
 def _named(
-    origin: RuleOrigin, port: NetworkPolicyPort, pods: Sequence[PodInfo], block: IPBlock | None
-) -> list[SourcedRule]:
+    port: NetworkPolicyPort, pods: Sequence[PodInfo], block: IPBlock | None
+) -> list[AclRule]:
     """Egress to a named port: one rule per destination pod that has it (inside `block`)."""
-    rules: list[SourcedRule] = []
+    rules: list[AclRule] = []
     for pod in pods:
         resolved = resolve_on(pod, port)
         if resolved is None:
             continue
         ips = [ip for ip in pod.ips if block is None or in_block(ip, block)]
-        rules += _product(origin, [host_prefix(ip) for ip in ips], [resolved])
+        rules += _product("Egress", [host_prefix(ip) for ip in ips], [resolved])
     return rules
