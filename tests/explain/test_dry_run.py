@@ -1,5 +1,6 @@
-"""dryRun=All (PostgreSQL and SQLite): full validation, nothing stored, and a per-node plan equal to what the agents
-then receive when the same write is made for real (real API on PostgreSQL, real agents)."""
+"""dryRun=All: full validation, nothing stored, and a per-node plan equal to what the agents
+then receive when the same write is made for real (real API on PostgreSQL, real agents; the
+checks also on SQLite)."""
 
 from __future__ import annotations
 

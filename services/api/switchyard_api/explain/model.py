@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -90,3 +90,31 @@ class Explanation(BaseModel):
     noTranslation: str | None = Field(None, description="why no translation applies")
     verdict: Verdict = Field(description="allowed when at least one path is allowed")
     paths: list[PathView]
+
+
+class PlanCounts(BaseModel):
+    added: int
+    changed: int
+    removed: int
+
+
+class TotalCounts(PlanCounts):
+    nodes: int
+
+
+class NodePlanView(BaseModel):
+    added: list[str] = Field(description="dataplane keys the write would create")
+    changed: list[str]
+    removed: list[str]
+    counts: PlanCounts
+    values: dict[str, dict[str, Any]] | None = Field(
+        None, description="with ?verbose: per key its `before` and/or `after` value"
+    )
+
+
+class DryRunPlan(BaseModel):
+    """Per node, what a dryRun=All write would change in the dataplane."""
+
+    compiledRevision: int = Field(description="the compiled revision the plan is relative to")
+    nodes: dict[str, NodePlanView]
+    counts: TotalCounts
