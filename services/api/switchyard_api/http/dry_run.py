@@ -42,7 +42,6 @@ class DryRun:
 
     def __init__(self, request: Request, verbose: str | None) -> None:
         self.hub = compiled_hub(request)
-        self.store = request.app.state.store
         self.verbose = verbose is not None and verbose.lower() not in ("false", "0", "no")
         self.document: dict[str, Any] = {}
         self.forward: list[IntentChange] = []
