@@ -54,17 +54,27 @@ class Sessions:
         self.table.setdefault(where, set()).add(packet)
 
 
-_net = lru_cache(maxsize=65536)(ipaddress.ip_network)
-_addr = lru_cache(maxsize=65536)(ipaddress.ip_address)
+@lru_cache(maxsize=65536)
+def _prefix(text: str) -> tuple[int, int, int]:
+    """(IP version, network as an int, mask as an int): matching is two integer operations."""
+    net = ipaddress.ip_network(text)
+    return net.version, int(net.network_address), int(net.netmask)
+
+
+@lru_cache(maxsize=65536)
+def _address(text: str) -> tuple[int, int]:
+    address = ipaddress.ip_address(text)
+    return address.version, int(address)
+
+
+def _inside(address: tuple[int, int], prefix: str) -> bool:
+    version, network, mask = _prefix(prefix)
+    return version == address[0] and address[1] & mask == network
 
 
 def rule_matches(rule: AclRule, packet: Packet) -> bool:
     src, dst, proto, sport, dport = packet
-    src_net, dst_net = _net(rule.src_prefix), _net(rule.dst_prefix)
-    src_addr, dst_addr = _addr(src), _addr(dst)
-    if src_net.version != src_addr.version or dst_net.version != dst_addr.version:
-        return False
-    if src_addr not in src_net or dst_addr not in dst_net:
+    if not (_inside(_address(src), rule.src_prefix) and _inside(_address(dst), rule.dst_prefix)):
         return False
     if rule.proto == 0:
         return True
