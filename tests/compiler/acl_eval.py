@@ -15,7 +15,10 @@ cnat-input before acl-plugin-in; output arc: acl-plugin-out before cnat-output):
      pod P -> outside/other node: P.input, uplink(N1).output [, uplink(N2).input to a node host]
      outside -> pod Q on N:       uplink(N).input, Q.output
      own node's host -> pod Q:    Q.output  (the host's tap carries no ACL)
-   A pod's traffic to its own address never reaches VPP (the pod's kernel loops it back).
+   A pod's traffic to its own address never reaches VPP (the pod's kernel loops it back),
+   unless it went to a service whose chosen backend is the pod itself (hairpin): then it
+   leaves and re-enters the pod's interface, P.input then P.output, with the translated
+   destination (`kernel_loopback=False` forces that path for direct self traffic too).
 3. The reply (the 5-tuple swapped) traverses the same interfaces in reverse order with the
    directions swapped (Q.input, uplink(N2).output, uplink(N1).input, P.output).
 4. At each checkpoint: no binding, or an empty ACL list for that direction -> pass. Otherwise a
@@ -74,14 +77,22 @@ class Dataplane:
         }
 
     def connects(
-        self, src_ip: str, dst_ip: str, protocol: str, port: int, sport: int = 40000
+        self,
+        src_ip: str,
+        dst_ip: str,
+        protocol: str,
+        port: int,
+        sport: int = 40000,
+        kernel_loopback: bool = True,
     ) -> bool:
         proto = PROTO[protocol]
         src_ip, dst_ip = _norm(src_ip), _norm(dst_ip)
-        dst_ip, port = self.services.get((dst_ip, proto, port), (dst_ip, port))
+        translated = self.services.get((dst_ip, proto, port))
+        if translated is not None:
+            dst_ip, port = translated
         src = self.hosts.get(src_ip, Host(src_ip))
         dst = self.hosts.get(dst_ip, Host(dst_ip))
-        if src.is_pod and src.ip == dst.ip:
+        if src.is_pod and src.ip == dst.ip and translated is None and kernel_loopback:
             return True
         hops = self.path(src, dst)
         sessions: dict[tuple[str, str], set[Packet]] = {}

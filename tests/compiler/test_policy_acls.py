@@ -58,11 +58,15 @@ DB = make_pod("db", "k1", ["10.1.1.1"], "shop", {"app": "db"}, "tapdb")
 def test_pods_with_identical_effective_policy_share_one_acl() -> None:
     pods = [web(i) for i in range(20)]
     objects = compile_all(NODE, make_namespace("shop"), DB, ALLOW_FROM_DB, *pods).objects("k1")
-    outputs = {binding(objects, f"tap{i}").output_acls for i in range(20)}
+    lists = [binding(objects, f"tap{i}").output_acls for i in range(20)]
     inputs = {binding(objects, f"tap{i}").input_acls for i in range(20)}
-    assert len(outputs) == 1 and inputs == {(REFLECT_ALL_ACL.name,)}
-    # one shared ingress ACL, the shared reflect-all, and the uplink's permit-all: 3 in all
-    assert set(acls(objects)) == {*next(iter(outputs)), REFLECT_ALL_ACL.name, PERMIT_ALL_ACL.name}
+    # Each list: the pod's own small self-access ACL, then the one shared policy ACL.
+    assert all(len(names) == 2 for names in lists)
+    shared = {names[1] for names in lists}
+    own = {names[0] for names in lists}
+    assert len(shared) == 1 and len(own) == 20 and inputs == {(REFLECT_ALL_ACL.name,)}
+    # the shared ingress ACL, 20 self ACLs, the shared reflect-all and the uplink's permit-all
+    assert set(acls(objects)) == {*shared, *own, REFLECT_ALL_ACL.name, PERMIT_ALL_ACL.name}
     assert "acl-binding/tapdb" not in objects  # unselected: no binding, VPP permits
 
 
@@ -72,13 +76,13 @@ def test_named_ports_share_only_between_pods_resolving_them_alike() -> None:
         web(i, ports=[{"name": "http", "containerPort": 80 if i < 2 else 8080}]) for i in range(4)
     ]
     objects = compile_all(NODE, policy, *pods).objects("k1")
-    names = [binding(objects, f"tap{i}").output_acls for i in range(4)]
+    names = [binding(objects, f"tap{i}").output_acls[-1] for i in range(4)]  # the policy ACL
     assert names[0] == names[1] != names[2] == names[3]
 
 
 def test_acl_shape_reflect_permits_then_deny_per_family() -> None:
     objects = compile_all(NODE, DB, ALLOW_FROM_DB, web(0)).objects("k1")
-    ingress = acls(objects)[binding(objects, "tap0").output_acls[0]]
+    ingress = acls(objects)[binding(objects, "tap0").output_acls[-1]]
     *permits, deny4, deny6 = ingress.rules
     assert (deny4.action, deny4.src_prefix, deny4.proto) == (0, "0.0.0.0/0", 0)
     assert (deny6.action, deny6.src_prefix, deny6.proto) == (0, "::/0", 0)
@@ -106,7 +110,7 @@ def test_egress_acl_is_on_input_with_src_any() -> None:
     objects = compile_all(NODE, policy, web(0)).objects("k1")
     bound = binding(objects, "tap0")
     assert bound.output_acls == (REFLECT_ALL_ACL.name,)  # replies to inbound flows get back out
-    egress = acls(objects)[bound.input_acls[0]]
+    egress = acls(objects)[bound.input_acls[-1]]
     permits = {r.dst_prefix for r in egress.rules if r.action == 2}
     # 10.0.0.0/8 minus 10.1.0.0/16, as disjoint prefixes (no deny that could shadow a permit)
     assert permits == {
@@ -163,8 +167,10 @@ def test_interface_claimed_twice_is_an_error_and_deterministic() -> None:
 
 def test_acl_names_are_content_hashes() -> None:
     a = compile_all(NODE, DB, ALLOW_FROM_DB, web(0)).objects("k1")
-    b = compile_all(web(3), ALLOW_FROM_DB, DB, NODE).objects("k1")
+    b = compile_all(web(0), ALLOW_FROM_DB, DB, NODE).objects("k1")
     assert set(acls(a)) == set(acls(b))
+    shared = compile_all(web(3), ALLOW_FROM_DB, DB, NODE).objects("k1")
+    assert binding(a, "tap0").output_acls[-1] == binding(shared, "tap3").output_acls[-1]
     other_db = make_pod("db", "k1", ["10.1.1.2"], "shop", {"app": "db"}, "tapdb")
     c = compile_all(NODE, other_db, ALLOW_FROM_DB, web(0)).objects("k1")
     assert set(acls(a)) != set(acls(c))

@@ -208,7 +208,7 @@ def test_namespace_label_change_updates_namespace_selector_peers() -> None:
     compiler = run_and_compare(
         [*_steps(*BASE, policy), ("drain", None), *_steps(make_namespace("n1", {"team": "blue"}))]
     )
-    out_acl = compiler.objects("k1")["acl-binding/if0"].output_acls[0]  # type: ignore[union-attr]
+    out_acl = compiler.objects("k1")["acl-binding/if0"].output_acls[-1]  # type: ignore[union-attr]
     rules = compiler.objects("k1")[f"acl/{out_acl}"].rules  # type: ignore[union-attr]
     assert any(r.src_prefix == "10.1.0.2/32" for r in rules)
 

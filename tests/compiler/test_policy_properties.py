@@ -94,7 +94,9 @@ def _excepts(cidr: str) -> st.SearchStrategy[list[str]]:
     inside = [
         e
         for e in EXCEPTS
-        if (n := ipaddress.ip_network(e)).version == outer.version and n.subnet_of(outer)  # type: ignore[arg-type]
+        if (n := ipaddress.ip_network(e)).version == outer.version
+        and n.subnet_of(outer)  # type: ignore[arg-type]
+        and n != outer  # Kubernetes: a strict subset
     ]
     return st.lists(st.sampled_from(inside), max_size=2, unique=True) if inside else st.just([])
 

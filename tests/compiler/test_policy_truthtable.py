@@ -394,6 +394,10 @@ SCENARIOS: dict[str, tuple[list[Any], dict[tuple[str, str, str, int], bool]]] = 
         ],
         {("y/a", "x/a", "TCP", 81): True, ("x/a", "y/a", "UDP", 53): True},
     ),
+    "default deny everything in z (the service backend's namespace)": (
+        [np("deny-z", ns="z", policyTypes=["Ingress", "Egress"])],
+        {("z/c", "z/c", "TCP", 80): True, ("z/a", "z/c", "TCP", 80): False},
+    ),
     "matchExpressions pod selector": (
         [
             np(
@@ -460,3 +464,26 @@ def test_truth_table(scenario: str) -> None:
                 continue  # these scenarios' blocks are IPv4 only
             assert reference.allowed(s, d, protocol, port) is expected, (src, dst, protocol, port)
             assert dataplane.connects(s, d, protocol, port) is expected, (src, dst, protocol, port)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_a_pod_can_always_reach_itself(scenario: str) -> None:
+    """Kubernetes: "a pod cannot block access to itself". Direct self traffic is forced
+    through the pod's interface ACLs here (a kernel would loop it back); the hairpin (z/c to
+    the service whose backend is z/c) takes that path for real."""
+    policies, _ = SCENARIOS[scenario]
+    dataplane, _ = compile_scenario(policies)
+    blocked = []
+    for family in (4, 6):
+        for name in [f"{ns}/{pod}" for ns in NAMESPACES for pod in PODS]:
+            ip = _addr(name, family)
+            for protocol in PROTOCOLS:
+                for port in PORTS:
+                    if not dataplane.connects(ip, ip, protocol, port, kernel_loopback=False):
+                        blocked.append((name, protocol, port, family))
+        vip = VIP4 if family == 4 else VIP6
+        for protocol in PROTOCOLS:
+            for port in (80, 81):
+                if not dataplane.connects(_addr("z/c", family), vip, protocol, 8000 + port):
+                    blocked.append(("z/c via service", protocol, port, family))
+    assert blocked == []

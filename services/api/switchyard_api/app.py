@@ -13,8 +13,9 @@ from fastapi.openapi.utils import get_openapi
 
 from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
+from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .distribution.runtime import start_distribution
-from .http import crud, events, explain, health, status, tokens
+from .http import crud, events, explain, health, pod_status, status, tokens
 from .http.limits import BodySizeLimit
 from .http.problems import Problem, install_handlers, problem_responses
 from .metrics import ApiMetrics
@@ -86,13 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.feed = feed
     app.state.metrics = metrics
     app.state.tokens = TokenStore(store)
-    app.state.writer = IntentWriter(store, settings.node_ports)
+    app.state.writer = IntentWriter(
+        store, settings.node_ports, ClusterIPAllocator(parse_service_cidrs(settings.service_cidrs))
+    )
     install_handlers(app)
     app.middleware("http")(metrics.middleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     for info in ALL_KINDS:
         app.include_router(crud.kind_router(info))
+    app.include_router(pod_status.router)
     app.include_router(events.router)
     app.include_router(status.router)
     app.include_router(explain.router)

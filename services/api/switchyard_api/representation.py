@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from .errors import ApiError, FieldError
 from .resources.common import API_VERSION, StrictModel
 from .resources.intent import IntentObject
+from .resources.locations import first_per_location
 from .resources.registry import KindInfo
 from .store.models import StoredObject
 
@@ -34,6 +35,8 @@ def to_document(info: KindInfo, row: StoredObject) -> dict[str, Any]:
         document["spec"] = spec
     if info.status_model is not None:
         document["status"] = row.status or info.status_model().model_dump(mode="json")
+    elif info.reported_status is not None and row.status:
+        document["status"] = dict(row.status)
     return document
 
 
@@ -61,15 +64,11 @@ def field_path(loc: tuple[int | str, ...]) -> str:
 
 def validation_problem(exc: ValidationError, prefix: tuple[str, ...] = ()) -> ApiError:
     errors = [
-        FieldError(field_path(prefix + tuple(err["loc"])), _message(err)) for err in exc.errors()
+        FieldError(field_path(prefix + loc), message)
+        for loc, message in first_per_location(exc.errors())
     ]
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
     return ApiError(422, "Invalid", detail, errors=errors)
-
-
-def _message(err: Any) -> str:
-    message = str(err["msg"])
-    return message.removeprefix("Value error, ")
 
 
 def validate_spec(info: KindInfo, raw: Any) -> StrictModel:

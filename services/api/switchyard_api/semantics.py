@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .cluster_ips import cluster_ip_claims
 from .errors import conflict, invalid, not_found
 from .resources.common import StrictModel
 from .resources.load_balancer import LoadBalancerSpec
@@ -84,6 +85,7 @@ def claims_of(info: KindInfo, spec: StrictModel) -> list[tuple[str, str]]:
     """(claim, what it means for a human) pairs that must be unique across objects."""
     claims: list[tuple[str, str]] = []
     if isinstance(spec, ServiceSpec):
+        claims.extend(cluster_ip_claims(spec))
         addresses = [*spec.clusterIPs, *spec.externalIPs, *spec.loadBalancerIPs]
         for port in spec.ports:
             for address in addresses:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .cluster_ips import parse_service_cidrs
+
 
 def parse_listen(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
@@ -21,6 +23,8 @@ class Settings(BaseSettings):
     grpc_listen: str = "127.0.0.1:9090"
     admin_token: str | None = None
     node_port_range: str = "30000-32767"
+    # ClusterIPs are allocated from these: one CIDR, or one IPv4 and one IPv6 (comma-separated).
+    service_cidrs: str = "10.96.0.0/12"
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     # How many revisions of the change log /v1/events can replay.
     event_retention: int = Field(default=100_000, ge=1)
@@ -52,6 +56,12 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not FIRST-LAST")
         if not 1 <= int(first) <= int(last) <= 65535:
             raise ValueError(f"{value!r} is not a port range inside 1-65535")
+        return value
+
+    @field_validator("service_cidrs")
+    @classmethod
+    def _service_cidrs(cls, value: str) -> str:
+        parse_service_cidrs(value)
         return value
 
     @property

@@ -8,10 +8,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import semantics
+from . import endpoint_controller, semantics
+from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .errors import already_exists, bad_request, invalid, not_found, precondition_failed
 from .representation import spec_to_storage, stored_document, validate_spec, validation_problem
 from .resources.common import API_VERSION, ObjectMetaIn, check_dns1123_label
+from .resources.compat import KUBERNETES_API_VERSIONS, strip_ignored
 from .resources.registry import ENDPOINTS, NAMESPACE, KindInfo
 from .resources.service import ServiceSpec
 from .store.models import StoredObject
@@ -21,7 +23,7 @@ from .store.transaction import WriteTransaction
 # Set on every namespace, as Kubernetes does: namespaceSelectors can select by name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # dryRun=All: called with the written (or deleted) row inside the transaction, which is then
-# rolled back; it reads what the write would store and plans it (http/dry_run.py).
+# rolled back; it reads what the write would store (http/dry_run.py plans it).
 DryRunHook = Callable[[WriteTransaction, KindInfo, StoredObject], None]
 
 
@@ -37,7 +39,7 @@ def _describe(info: KindInfo, namespace: str, name: str) -> str:
     return f"{info.kind} {namespace}/{name}" if info.namespaced else f"{info.kind} {name}"
 
 
-def _check_preconditions(
+def check_preconditions(
     info: KindInfo, namespace: str, name: str, row: StoredObject | None, pre: Preconditions
 ) -> None:
     what = _describe(info, namespace, name)
@@ -54,32 +56,36 @@ def _check_preconditions(
 
 
 class IntentWriter:
-    def __init__(self, store: IntentStore, node_port_range: tuple[int, int]) -> None:
+    """Every write: validation, cross-object rules, no-op detection, then one revision.
+
+    `warnings`, when given, collects the fields that were accepted but ignored."""
+
+    def __init__(
+        self,
+        store: IntentStore,
+        node_port_range: tuple[int, int],
+        cluster_ips: ClusterIPAllocator | None = None,
+    ) -> None:
         self.store = store
         self.node_port_range = node_port_range
-
-    @staticmethod
-    def _done(
-        tx: WriteTransaction, info: KindInfo, row: StoredObject, dry_run: DryRunHook | None
-    ) -> StoredObject:
-        if dry_run is not None:
-            dry_run(tx, info, row)
-        return row
+        self.cluster_ips = cluster_ips or ClusterIPAllocator(parse_service_cidrs("10.96.0.0/12"))
 
     def create(
         self,
         info: KindInfo,
         namespace: str,
         document: dict[str, Any],
+        warnings: list[str] | None = None,
         dry_run: DryRunHook | None = None,
     ) -> StoredObject:
         """POST: the name comes from the document; 409 if it exists."""
         name = self._name_of(document)
         with self.store.write(dry_run=dry_run is not None) as tx:
+            tx.begin_write()
             if tx.exists(info.kind, namespace, name):
                 raise already_exists(_describe(info, namespace, name))
-            row = self._store(tx, info, namespace, name, document, None)
-            return self._done(tx, info, row, dry_run)
+            row = self._store(tx, info, namespace, name, document, None, warnings)
+            return _done(tx, info, row, dry_run)
 
     def replace(
         self,
@@ -88,16 +94,18 @@ class IntentWriter:
         name: str,
         document: dict[str, Any],
         pre: Preconditions,
+        warnings: list[str] | None = None,
         dry_run: DryRunHook | None = None,
     ) -> tuple[StoredObject, bool]:
         """PUT: create or replace; returns (row, created)."""
         with self.store.write(dry_run=dry_run is not None) as tx:
+            tx.begin_write()
             row = tx.get(info.kind, namespace, name)
-            _check_preconditions(info, namespace, name, row, pre)
+            check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, document)
             created = row is None
-            stored = self._store(tx, info, namespace, name, document, row)
-            return self._done(tx, info, stored, dry_run), created
+            stored = self._store(tx, info, namespace, name, document, row, warnings)
+            return _done(tx, info, stored, dry_run), created
 
     def patch(
         self,
@@ -106,20 +114,22 @@ class IntentWriter:
         name: str,
         patch: dict[str, Any],
         pre: Preconditions,
+        warnings: list[str] | None = None,
         dry_run: DryRunHook | None = None,
     ) -> StoredObject:
         """PATCH: RFC 7396 merge patch onto the stored document."""
         with self.store.write(dry_run=dry_run is not None) as tx:
+            tx.begin_write()
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
-            _check_preconditions(info, namespace, name, row, pre)
+            check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, patch)
             merged = merge_patch(stored_document(info, row), patch)
             if not isinstance(merged, dict):
                 raise bad_request("a merge patch of an object must be a JSON object")
-            stored = self._store(tx, info, namespace, name, merged, row)
-            return self._done(tx, info, stored, dry_run)
+            stored = self._store(tx, info, namespace, name, merged, row, warnings)
+            return _done(tx, info, stored, dry_run)
 
     def delete(
         self,
@@ -131,13 +141,17 @@ class IntentWriter:
     ) -> tuple[StoredObject, int]:
         """DELETE; returns the deleted row and the revision of the deletion."""
         with self.store.write(dry_run=dry_run is not None) as tx:
+            tx.begin_write()
             row = tx.get(info.kind, namespace, name)
             if row is None:
                 raise not_found(_describe(info, namespace, name))
-            _check_preconditions(info, namespace, name, row, pre)
+            check_preconditions(info, namespace, name, row, pre)
+            if info is ENDPOINTS:
+                endpoint_controller.refuse_manual_write(tx, namespace, name)
             semantics.cascade_delete(tx, row)
             revision = tx.delete(row)
-            return self._done(tx, info, row, dry_run), revision
+            endpoint_controller.sync_after_write(tx, info.kind, namespace, name)
+            return _done(tx, info, row, dry_run), revision
 
     def bulk_put(self, items: list[tuple[KindInfo, str, dict[str, Any]]]) -> int:
         """Create or replace many objects in ONE transaction (all or nothing), e.g. to import
@@ -145,6 +159,7 @@ class IntentWriter:
         with self.store.write() as tx:
             revision = 0
             for info, namespace, document in items:
+                tx.begin_write()  # each object is a write of its own, with its own revision
                 name = self._name_of(document)
                 row = self._store(
                     tx, info, namespace, name, document, tx.get(info.kind, namespace, name)
@@ -174,7 +189,7 @@ class IntentWriter:
         wanted = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
         if wanted in (None, ""):
             return
-        _check_preconditions(info, namespace, name, row, Preconditions(if_match=str(wanted)))
+        check_preconditions(info, namespace, name, row, Preconditions(if_match=str(wanted)))
 
     def _store(
         self,
@@ -184,8 +199,13 @@ class IntentWriter:
         name: str,
         document: dict[str, Any],
         row: StoredObject | None,
+        warnings: list[str] | None = None,
     ) -> StoredObject:
-        metadata = self._metadata(info, namespace, name, document)
+        if info is ENDPOINTS:
+            semantics.require_service(tx, namespace, name)
+            endpoint_controller.refuse_manual_write(tx, namespace, name)
+        ignored: list[str] = []
+        metadata = self._metadata(info, namespace, name, document, ignored)
         self._check_type_fields(info, document)
         raw_spec = (
             {
@@ -197,37 +217,52 @@ class IntentWriter:
             else document.get("spec", {})
         )
         # A status in the body is owned by the server: accepted and ignored.
+        if document.get("status"):
+            ignored.append("status")
         spec = validate_spec(info, raw_spec)
-        if info is ENDPOINTS:
-            semantics.require_service(tx, namespace, name)
+        ignored.extend(strip_ignored(spec, "" if info.flat else "spec"))
         semantics.check_references(tx, info, namespace, spec)
+        previous = row.spec if row is not None else None
         if isinstance(spec, ServiceSpec):
-            semantics.allocate_node_ports(
-                tx, spec, row.spec if row is not None else None, self.node_port_range
-            )
-        semantics.take_claims(tx, info, namespace, name, spec)
+            semantics.allocate_node_ports(tx, spec, previous, self.node_port_range)
+            self.cluster_ips.assign(tx, (namespace, name), spec, previous)
+        if warnings is not None:
+            warnings.extend(ignored)
         labels = dict(metadata.labels)
         if info is NAMESPACE:
             # As Kubernetes does: namespaceSelectors can always select a namespace by name.
             labels[NAMESPACE_NAME_LABEL] = name
-        return tx.put(
-            info.kind,
-            namespace,
-            name,
-            labels=labels,
-            annotations=metadata.annotations,
-            spec=spec_to_storage(spec),
+        stored = spec_to_storage(spec)
+        if row is not None and (row.spec, row.labels, row.annotations) == (
+            stored,
+            labels,
+            metadata.annotations,
+        ):
+            return row  # a no-op: no revision, no change-log row, nothing for any agent
+        semantics.take_claims(tx, info, namespace, name, spec)
+        written = tx.put(
+            info.kind, namespace, name, labels=labels, annotations=metadata.annotations, spec=stored
         )
+        endpoint_controller.sync_after_write(tx, info.kind, namespace, name)
+        return written
 
     @staticmethod
     def _metadata(
-        info: KindInfo, namespace: str, name: str, document: dict[str, Any]
+        info: KindInfo,
+        namespace: str,
+        name: str,
+        document: dict[str, Any],
+        ignored: list[str],
     ) -> ObjectMetaIn:
         try:
             metadata = ObjectMetaIn.model_validate(document.get("metadata") or {})
         except ValidationError as exc:
             raise validation_problem(exc, ("metadata",)) from None
-        if metadata.name is not None and metadata.name != name:
+        if info is ENDPOINTS and metadata.name not in (None, name):
+            # Kubernetes names slices after their Service plus a suffix; here the endpoints of
+            # a Service are one object addressed by the Service's name.
+            ignored.append("metadata.name")
+        elif metadata.name is not None and metadata.name != name:
             raise invalid("metadata.name", f"{metadata.name!r} does not match the path's {name!r}")
         if info.namespaced and metadata.namespace not in (None, namespace):
             raise invalid(
@@ -244,10 +279,21 @@ class IntentWriter:
 
     @staticmethod
     def _check_type_fields(info: KindInfo, document: dict[str, Any]) -> None:
-        if document.get("apiVersion") not in (None, API_VERSION):
-            raise invalid("apiVersion", f"must be {API_VERSION}")
+        accepted = [API_VERSION]
+        if info.kind in KUBERNETES_API_VERSIONS:
+            accepted.append(KUBERNETES_API_VERSIONS[info.kind])
+        if document.get("apiVersion") not in (None, *accepted):
+            raise invalid("apiVersion", f"must be {' or '.join(accepted)}")
         if document.get("kind") not in (None, info.kind):
             raise invalid("kind", f"must be {info.kind}")
+
+
+def _done(
+    tx: WriteTransaction, info: KindInfo, row: StoredObject, dry_run: DryRunHook | None
+) -> StoredObject:
+    if dry_run is not None:
+        dry_run(tx, info, row)
+    return row
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -167,6 +167,9 @@ def _attribute(step: AclStep, hop: Checkpoint, acl: Acl, rule: AclRule, packet: 
             f"{hop.pod}; permit+reflect so that replies of its other direction pass"
         )
         return
+    if acl.name != side.acl:  # the pod's own-address ACL, placed before its policy ACL
+        step.intent = "a pod can always reach itself: its own address is permitted"
+        return
     listed = ", ".join(side.policies)
     if rule.action == 0:
         step.intent = (

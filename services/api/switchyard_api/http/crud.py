@@ -15,6 +15,7 @@ from ..distribution.object_status import ObjectStatusView, attribute
 from ..errors import invalid, not_found
 from ..representation import to_document
 from ..resources.common import API_VERSION, LabelSelector
+from ..resources.compat import warning_header
 from ..resources.registry import KindInfo
 from ..resources.selector_syntax import parse_label_selector
 from ..store.models import StoredObject
@@ -46,19 +47,23 @@ def plural_id(kind: str) -> str:
 
 
 def object_response(
-    info: KindInfo, row: StoredObject, status: int = 200, view: ObjectStatusView | None = None
+    info: KindInfo,
+    row: StoredObject,
+    status: int = 200,
+    view: ObjectStatusView | None = None,
+    ignored: list[str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(
-        document_of(info, row, view),
-        status_code=status,
-        headers={"ETag": etag(row.resource_version)},
-    )
+    headers = {"ETag": etag(row.resource_version)}
+    warning = warning_header(ignored or [])
+    if warning is not None:
+        headers["Warning"] = warning
+    return JSONResponse(document_of(info, row, view), status_code=status, headers=headers)
 
 
 def document_of(info: KindInfo, row: StoredObject, view: ObjectStatusView | None) -> dict[str, Any]:
     document = to_document(info, row)
     if view is not None and info.status_model is None:
-        document["status"] = view.status_of(row)
+        document["status"] = {**view.status_of(row), **document.get("status", {})}
     return document
 
 
@@ -228,9 +233,12 @@ def _collection_routes(
         verbose: VerboseQuery = None,
     ) -> JSONResponse:
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        ignored: list[str] = []
         planner = DryRun(request, verbose) if dry_run else None
-        row = _writer(request).create(info, namespace, document, planner)
-        return planner.response(201) if planner else object_response(info, row, 201)
+        row = _writer(request).create(info, namespace, document, ignored, planner)
+        if planner:
+            return planner.response(201)
+        return object_response(info, row, 201, ignored=ignored)
 
 
 def _item_routes(
@@ -275,10 +283,14 @@ def _item_routes(
     ) -> JSONResponse:
         pre = parse_preconditions(if_match, if_none_match)
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        ignored: list[str] = []
         planner = DryRun(request, verbose) if dry_run else None
-        row, created = _writer(request).replace(info, namespace, name, document, pre, planner)
+        writer = _writer(request)
+        row, created = writer.replace(info, namespace, name, document, pre, ignored, planner)
         status = 201 if created else 200
-        return planner.response(status) if planner else object_response(info, row, status)
+        if planner:
+            return planner.response(status)
+        return object_response(info, row, status, ignored=ignored)
 
     @router.patch(
         path,
@@ -298,9 +310,12 @@ def _item_routes(
         verbose: VerboseQuery = None,
     ) -> JSONResponse:
         pre = parse_preconditions(if_match, None)
+        ignored: list[str] = []
         planner = DryRun(request, verbose) if dry_run else None
-        row = _writer(request).patch(info, namespace, name, patch, pre, planner)
-        return planner.response() if planner else object_response(info, row)
+        row = _writer(request).patch(info, namespace, name, patch, pre, ignored, planner)
+        if planner:
+            return planner.response()
+        return object_response(info, row, ignored=ignored)
 
     @router.delete(
         path,

@@ -6,7 +6,6 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..explain.model import DryRunPlan
 from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn
-from ..resources.object_status import ObjectStatus
 from ..resources.registry import KindInfo
 
 
@@ -18,9 +17,13 @@ class DocumentModels:
             "apiVersion": (str, Field(default=API_VERSION, examples=[API_VERSION])),
             "kind": (str, Field(default=info.kind, examples=[info.kind])),
         }
+        # `spec` may be left out where every field of it is optional (a Namespace).
+        optional = all(not f.is_required() for f in info.spec_model.model_fields.values())
+        spec_default: Any = Field(default_factory=info.spec_model) if optional else ...
         spec_field: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, ...)}
+        spec_input: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, spec_default)}
         # Node reports its own status; every other kind carries its convergence status.
-        status_model = info.status_model or ObjectStatus
+        status_model = info.status_model or info.document_status
         server_fields: dict[str, Any] = {
             "status": (status_model | None, None),
             "plan": (DryRunPlan | None, Field(None, description="only with dryRun=All")),
@@ -53,7 +56,7 @@ class DocumentModels:
                 __config__=config,
                 **common,
                 metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
-                **spec_field,
+                **spec_input,
                 **ignored_status,
             )
         self.list = create_model(

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 
 from ..errors import ApiError, FieldError
 from ..representation import field_path
+from ..resources.locations import first_per_location
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("switchyard.api")
@@ -117,8 +118,9 @@ def install_handlers(app: FastAPI) -> None:
             return problem_response(
                 400, "request body is not valid JSON", instance=request.url.path
             )
+        located = [{**err, "loc": _strip_location(tuple(err["loc"]))} for err in raw]
         errors = [
-            FieldError(field_path(_strip_location(tuple(err["loc"]))), _message(err)) for err in raw
+            FieldError(field_path(loc), message) for loc, message in first_per_location(located)
         ]
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
         return problem_response(422, detail, instance=request.url.path, errors=errors)
@@ -147,7 +149,3 @@ def _strip_location(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     if loc and loc[0] in ("query", "path", "header"):
         return loc[1:]
     return loc
-
-
-def _message(err: Any) -> str:
-    return str(err.get("msg", "invalid")).removeprefix("Value error, ")

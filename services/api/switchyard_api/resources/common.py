@@ -7,7 +7,17 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
+
+from .locations import at
 
 API_VERSION = "switchyard.io/v1"
 
@@ -95,6 +105,8 @@ def check_ip(value: str) -> str:
 
 
 def check_cidr(value: str) -> str:
+    if "/" not in value:
+        raise ValueError(f"{value!r} is not a CIDR: it needs a prefix length, e.g. {value}/32")
     try:
         return str(ipaddress.ip_network(value, strict=True))
     except ValueError as exc:
@@ -121,11 +133,44 @@ def check_no_duplicates(values: list[Any], what: str) -> None:
         seen.add(value)
 
 
+def check_port_or_name(value: object) -> int | str:
+    """A port number, or a named port. One rule, so that one problem is one error: a string of
+    digits is neither (Kubernetes rejects "8080" too)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be a port number (1-65535) or a port name")
+    if isinstance(value, int):
+        if not 1 <= value <= 65535:
+            raise ValueError(f"{value} is not a port number: must be 1-65535")
+        return value
+    if value.isdigit():
+        raise ValueError(
+            f"{value!r} is a string of digits: neither a port number (send {int(value)} as a "
+            "number) nor a port name (which needs a letter)"
+        )
+    return check_port_name(value)
+
+
+PORT_OR_NAME_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": 65535},
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 15,
+            "pattern": "^[a-z0-9-]*[a-z][a-z0-9-]*$",
+        },
+    ],
+    "description": "a port number, or a named container port (IANA service name)",
+}
+
 Name = Annotated[str, AfterValidator(check_dns1123_label)]
 IPAddress = Annotated[str, AfterValidator(check_ip)]
 CIDR = Annotated[str, AfterValidator(check_cidr)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 PortName = Annotated[str, AfterValidator(check_port_name)]
+PortOrName = Annotated[
+    int | str, PlainValidator(check_port_or_name), WithJsonSchema(PORT_OR_NAME_SCHEMA)
+]
 Protocol = Literal["TCP", "UDP", "SCTP"]
 Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
 Annotations = Annotated[dict[str, str], AfterValidator(check_annotations)]
@@ -146,9 +191,9 @@ class LabelSelectorRequirement(StrictModel):
     @model_validator(mode="after")
     def _values_fit_operator(self) -> LabelSelectorRequirement:
         if self.operator in ("In", "NotIn") and not self.values:
-            raise ValueError(f"operator {self.operator} needs at least one value")
+            raise at("values", f"operator {self.operator} needs at least one value")
         if self.operator in ("Exists", "DoesNotExist") and self.values:
-            raise ValueError(f"operator {self.operator} takes no values")
+            raise at("values", f"operator {self.operator} takes no values")
         return self
 
 

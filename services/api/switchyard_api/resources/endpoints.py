@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from .common import (
     IPAddress,
     Name,
     Port,
-    PortName,
     Protocol,
     StrictModel,
     check_no_duplicates,
     ip_family,
 )
+from .locations import at
 
 
 class EndpointConditions(StrictModel):
@@ -43,8 +43,15 @@ class Endpoint(StrictModel):
     zone: str | None = Field(default=None, max_length=63)
 
 
+def _empty_is_none(value: object) -> object:
+    return None if value == "" else value
+
+
 class EndpointPort(StrictModel):
-    name: PortName | None = None
+    # Kubernetes' controller writes "" for a service's single unnamed port.
+    name: Annotated[Name | None, BeforeValidator(_empty_is_none)] = Field(
+        default=None, description='the service port\'s name ("" is no name)'
+    )
     port: Port
     protocol: Protocol = "TCP"
 
@@ -71,11 +78,11 @@ class EndpointsSpec(StrictModel):
             families = [ip_family(a) for a in endpoint.addresses]
             where = f"endpoints[{index}].addresses"
             if want is not None and any(f != want for f in families):
-                raise ValueError(f"{where}: addressType {self.addressType} needs IPv{want}")
+                raise at(where, f"addressType {self.addressType} needs IPv{want}")
             if len(set(families)) != len(families):
-                raise ValueError(f"{where}: at most one address per IP family")
+                raise at(where, "at most one address per IP family")
             for address in endpoint.addresses:
                 if address in seen:
-                    raise ValueError(f"{where}: address {address} is listed twice")
+                    raise at(where, f"address {address} is listed twice")
                 seen.add(address)
         return self

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .common import CIDR, LabelSelector, Port, PortName, Protocol, StrictModel
+from .common import CIDR, LabelSelector, Port, PortOrName, Protocol, StrictModel
+from .locations import at
 
 
 class IPBlock(StrictModel):
@@ -18,13 +19,17 @@ class IPBlock(StrictModel):
 
     @model_validator(mode="after")
     def _except_inside_cidr(self) -> IPBlock:
+        """Kubernetes: every except entry is a strict subset of cidr."""
         outer = ipaddress.ip_network(self.cidr)
-        for inner_text in self.except_:
+        for index, inner_text in enumerate(self.except_):
             inner = ipaddress.ip_network(inner_text)
+            where = f"except[{index}]"
             if inner.version != outer.version:
-                raise ValueError(f"except {inner_text}: IP family differs from cidr {self.cidr}")
+                raise at(where, f"{inner_text}: IP family differs from cidr {self.cidr}")
             if not inner.subnet_of(outer):  # type: ignore[arg-type]
-                raise ValueError(f"except {inner_text} is not inside cidr {self.cidr}")
+                raise at(where, f"{inner_text} is not inside cidr {self.cidr}")
+            if inner == outer:
+                raise at(where, f"{inner_text} must be a strict subset of cidr {self.cidr}")
         return self
 
 
@@ -48,16 +53,16 @@ class NetworkPolicyPeer(StrictModel):
 
 class NetworkPolicyPort(StrictModel):
     protocol: Protocol = "TCP"
-    port: Port | PortName | None = Field(default=None, description="absent: all ports")
+    port: PortOrName | None = Field(default=None, description="absent: all ports")
     endPort: Port | None = None
 
     @model_validator(mode="after")
     def _range(self) -> NetworkPolicyPort:
         if self.endPort is not None:
             if not isinstance(self.port, int):
-                raise ValueError("endPort needs a numeric port")
+                raise at("endPort", "needs a numeric port")
             if self.endPort < self.port:
-                raise ValueError("endPort must not be smaller than port")
+                raise at("endPort", f"must not be smaller than port {self.port}")
         return self
 
 
@@ -98,7 +103,7 @@ class NetworkPolicySpec(StrictModel):
     @model_validator(mode="after")
     def _unique_types(self) -> NetworkPolicySpec:
         if self.policyTypes is not None and len(set(self.policyTypes)) != len(self.policyTypes):
-            raise ValueError("policyTypes: duplicate entry")
+            raise at("policyTypes", "duplicate entry")
         return self
 
     def effective_policy_types(self) -> tuple[PolicyType, ...]:

@@ -11,7 +11,9 @@ from .load_balancer import LoadBalancerSpec
 from .namespace import NamespaceSpec
 from .network_policy import NetworkPolicySpec
 from .node import NodeSpec, NodeStatus
+from .object_status import ObjectStatus
 from .pod import PodSpec
+from .pod_status import PodStatus, PodStatusIn
 from .service import ServiceSpec
 
 
@@ -26,6 +28,9 @@ class KindInfo:
     flat: bool = False
     # Fields never returned to clients (secrets).
     write_only: tuple[str, ...] = ()
+    # A status written through a /status subresource and shown beside the convergence status.
+    reported_status: type[StrictModel] | None = None
+    document_status: type[StrictModel] = ObjectStatus
 
     @property
     def singular_id(self) -> str:
@@ -37,7 +42,7 @@ NAMESPACE = KindInfo("Namespace", "namespaces", False, NamespaceSpec)
 NODE = KindInfo("Node", "nodes", False, NodeSpec, NodeStatus)
 LOAD_BALANCER = KindInfo("LoadBalancer", "load-balancers", False, LoadBalancerSpec)
 BGP_PEER = KindInfo("BgpPeer", "bgp-peers", False, BgpPeerSpec, write_only=("password",))
-POD = KindInfo("Pod", "pods", True, PodSpec)
+POD = KindInfo("Pod", "pods", True, PodSpec, reported_status=PodStatusIn, document_status=PodStatus)
 SERVICE = KindInfo("Service", "services", True, ServiceSpec)
 ENDPOINTS = KindInfo("EndpointSlice", "endpoints", True, EndpointsSpec, flat=True)
 NETWORK_POLICY = KindInfo("NetworkPolicy", "network-policies", True, NetworkPolicySpec)

@@ -4,31 +4,49 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .common import (
     IPAddress,
+    Labels,
+    Name,
     Port,
-    PortName,
+    PortOrName,
     Protocol,
     StrictModel,
     check_distinct_families,
+    check_ip,
     check_no_duplicates,
 )
+from .compat import ignored
+from .locations import at
 
 TrafficPolicy = Literal["Cluster", "Local"]
+IPFamily = Literal["IPv4", "IPv6"]
+IPFamilyPolicy = Literal["SingleStack", "PreferDualStack", "RequireDualStack"]
+HEADLESS = "None"
+
+
+def _check_cluster_ip(value: str) -> str:
+    return value if value == HEADLESS else check_ip(value)
+
+
+# An address, or "None" for a headless service (as in Kubernetes).
+ClusterIP = Annotated[str, AfterValidator(_check_cluster_ip)]
 
 
 class ServicePort(StrictModel):
-    name: PortName | None = Field(default=None, description="required when there are 2+ ports")
+    # A DNS-1123 label, as in Kubernetes (only target ports are IANA service names).
+    name: Name | None = Field(default=None, description="required when there are 2+ ports")
     protocol: Protocol = "TCP"
     port: Port
-    targetPort: Port | PortName | None = Field(
+    targetPort: PortOrName | None = Field(
         default=None, description="number, or a named container port (default: port)"
     )
     nodePort: Port | None = Field(
         default=None, description="NodePort/LoadBalancer only; allocated from the range if unset"
     )
+    appProtocol: str | None = ignored()
 
 
 class ClientIPConfig(StrictModel):
@@ -41,8 +59,25 @@ class SessionAffinityConfig(StrictModel):
 
 class ServiceSpec(StrictModel):
     type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"
-    clusterIPs: list[IPAddress] = Field(
-        min_length=1, max_length=2, description="one per IP family (dual-stack: two)"
+    selector: Labels | None = Field(
+        default=None,
+        description="pods of the namespace with all these labels are the endpoints, kept "
+        "current by Switchyard; absent or empty: endpoints are written by hand",
+    )
+    clusterIP: ClusterIP | None = Field(
+        default=None, description="the primary cluster IP; None: headless; absent: allocated"
+    )
+    clusterIPs: list[ClusterIP] = Field(
+        default_factory=list,
+        max_length=2,
+        description="one per IP family (dual-stack: two); absent: allocated from the service CIDRs",
+    )
+    ipFamilies: list[IPFamily] = Field(
+        default_factory=list, max_length=2, description="families of clusterIPs, in order"
+    )
+    ipFamilyPolicy: IPFamilyPolicy | None = Field(
+        default=None,
+        description="default SingleStack (RequireDualStack when two clusterIPs are given)",
     )
     ports: list[ServicePort] = Field(min_length=1)
     externalIPs: list[IPAddress] = Field(default_factory=list)
@@ -53,11 +88,39 @@ class ServiceSpec(StrictModel):
     sessionAffinityConfig: SessionAffinityConfig | None = None
     externalTrafficPolicy: TrafficPolicy = "Cluster"
     internalTrafficPolicy: TrafficPolicy = "Cluster"
+    loadBalancerIP: IPAddress | None = Field(
+        default=None, description="deprecated in Kubernetes; the same as one loadBalancerIPs"
+    )
+    loadBalancerSourceRanges: list[str] | None = Field(
+        default=None, description="not supported by Switchyard: must be absent or empty"
+    )
+    allocateLoadBalancerNodePorts: bool | None = ignored()
+    publishNotReadyAddresses: bool | None = ignored()
+    healthCheckNodePort: int | None = ignored()
+    loadBalancerClass: str | None = ignored()
+    trafficDistribution: str | None = ignored()
 
     @field_validator("clusterIPs")
     @classmethod
     def _one_cluster_ip_per_family(cls, value: list[str]) -> list[str]:
+        if HEADLESS in value:
+            if value != [HEADLESS]:
+                raise ValueError('"None" (headless) must be the only entry')
+            return value
         return check_distinct_families(value, "clusterIPs")
+
+    @field_validator("loadBalancerSourceRanges")
+    @classmethod
+    def _no_source_ranges(cls, value: list[str] | None) -> None:
+        if value:
+            raise ValueError("source ranges cannot be honoured by Switchyard; leave it empty")
+        return None
+
+    @field_validator("ipFamilies")
+    @classmethod
+    def _distinct_families(cls, value: list[str]) -> list[str]:
+        check_no_duplicates(value, "IP family")
+        return value
 
     @field_validator("externalIPs", "loadBalancerIPs")
     @classmethod
@@ -80,16 +143,27 @@ class ServiceSpec(StrictModel):
     @model_validator(mode="after")
     def _fields_fit_type(self) -> ServiceSpec:
         if self.type == "ClusterIP" and any(p.nodePort for p in self.ports):
-            raise ValueError("ports[].nodePort: only NodePort and LoadBalancer services have one")
+            index = next(i for i, p in enumerate(self.ports) if p.nodePort)
+            raise at(f"ports[{index}].nodePort", "only NodePort and LoadBalancer services have one")
         if self.type != "LoadBalancer" and self.loadBalancerIPs:
-            raise ValueError("loadBalancerIPs: only LoadBalancer services have them")
+            raise at("loadBalancerIPs", "only LoadBalancer services have them")
         if self.sessionAffinityConfig is not None and self.sessionAffinity != "ClientIP":
-            raise ValueError("sessionAffinityConfig: only with sessionAffinity ClientIP")
+            raise at("sessionAffinityConfig", "only with sessionAffinity ClientIP")
         if self.type == "ClusterIP" and self.externalTrafficPolicy != "Cluster":
-            raise ValueError(
-                "externalTrafficPolicy: Local needs a NodePort or LoadBalancer service"
-            )
+            raise at("externalTrafficPolicy", "Local needs a NodePort or LoadBalancer service")
+        if self.loadBalancerIP is not None:
+            if self.type != "LoadBalancer":
+                raise at("loadBalancerIP", "only LoadBalancer services have one")
+            if self.loadBalancerIP not in self.loadBalancerIPs:
+                self.loadBalancerIPs.insert(0, self.loadBalancerIP)
+            self.loadBalancerIP = None
         return self
+
+    def is_headless(self) -> bool:
+        return self.clusterIP == HEADLESS or self.clusterIPs == [HEADLESS]
+
+    def has_selector(self) -> bool:
+        return bool(self.selector)
 
     def affinity_timeout(self) -> int:
         """Seconds of ClientIP affinity, 0 when affinity is off."""

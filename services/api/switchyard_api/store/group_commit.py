@@ -109,6 +109,7 @@ class GroupCommitter:
                     if not pending.future.set_running_or_notify_cancel():
                         continue
                     mark = len(tx.changes)
+                    tx.begin_write()  # this write's own revision
                     savepoint = session.begin_nested()
                     try:
                         result = pending.body(tx)

@@ -36,12 +36,14 @@ class StoredObject(Base):
 
 
 class ChangeLogEntry(Base):
+    """One object changed by a write; every object a write changed shares its revision."""
+
     __tablename__ = "change_log"
 
     revision: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    kind: Mapped[str] = mapped_column(String(64))
-    namespace: Mapped[str] = mapped_column(String(63))
-    name: Mapped[str] = mapped_column(String(253))
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    namespace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), primary_key=True)
     operation: Mapped[str] = mapped_column(String(8))  # ADDED | MODIFIED | DELETED
     committed_at: Mapped[str] = mapped_column(String(32))
 

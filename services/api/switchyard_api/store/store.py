@@ -62,8 +62,8 @@ class IntentStore:
         self._group.close()
 
     def _committed(self, changes: list[Change]) -> None:
-        last = changes[-1].revision
-        if last // COMPACT_EVERY != (last - len(changes)) // COMPACT_EVERY:
+        first, last = changes[0].revision, changes[-1].revision
+        if last // COMPACT_EVERY != (first - 1) // COMPACT_EVERY:
             self.compact()
         for callback in self.on_commit:
             callback(changes)
@@ -124,14 +124,23 @@ class IntentStore:
             return list(session.scalars(select(StoredObject)))
 
     def changes_after(self, revision: int, limit: int = 1000) -> list[ChangeLogEntry]:
-        query = (
-            select(ChangeLogEntry)
-            .where(ChangeLogEntry.revision > revision)
-            .order_by(ChangeLogEntry.revision)
-            .limit(limit)
+        """Change-log rows after a revision, about `limit` of them, never cutting a revision
+        in two: a reader that resumes after the last revision returned misses nothing."""
+        order = (
+            ChangeLogEntry.revision,
+            ChangeLogEntry.kind,
+            ChangeLogEntry.namespace,
+            ChangeLogEntry.name,
         )
+        query = select(ChangeLogEntry).where(ChangeLogEntry.revision > revision)
         with self.read() as session:
-            return list(session.scalars(query))
+            rows = list(session.scalars(query.order_by(*order).limit(limit)))
+            if len(rows) < limit:
+                return rows
+            last = rows[-1].revision
+            rest = select(ChangeLogEntry).where(ChangeLogEntry.revision == last)
+            whole = list(session.scalars(rest.order_by(*order)))
+            return [row for row in rows if row.revision < last] + whole
 
     def compacted_revision(self) -> int:
         """Changes up to and including this revision are no longer in the log."""

@@ -1,8 +1,10 @@
 """One write transaction: the global writer lock, revisions, object rows, change log, claims.
 
-Writers are serialized (a transaction-scoped advisory lock on PostgreSQL, BEGIN IMMEDIATE on
-SQLite) so that commit order equals revision order: a reader of the change log that has seen
-revision N can never later find a smaller revision appear.
+Every object one write changes shares one revision (a write and the selector endpoints it
+changed are one change; see begin_write). Writers are serialized (a transaction-scoped
+advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) so that commit order equals revision
+order: a reader of the change log that has seen revision N can never later find a smaller
+revision appear.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ class WriteTransaction:
         self.is_postgres = session.get_bind().dialect.name == "postgresql"
         self.changes: list[Change] = []
         self.dry_run = dry_run
+        self._revision: int | None = None
+        self._entries: dict[tuple[str, str, str], ChangeLogEntry] = {}
         if self.is_postgres:
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
 
     def next_revision(self) -> int:
         if self.dry_run:  # a sequence value is never given back: do not take one
-            return self.committed_revision() + len(self.changes) + 1
+            return self.committed_revision() + 1
         if self.is_postgres:
             return int(self.session.execute(text("SELECT nextval('revision_seq')")).scalar_one())
         value = self.session.execute(
@@ -70,18 +74,39 @@ class WriteTransaction:
     def exists(self, kind: str, namespace: str, name: str) -> bool:
         return self.get(kind, namespace, name) is not None
 
+    def begin_write(self) -> None:
+        """Start one user write: the objects it changes from here on share a new revision.
+        A transaction may carry several writes (group commit), each with its own revision."""
+        self._revision = None
+        self._entries = {}
+
+    @property
+    def revision(self) -> int:
+        """This write's revision, taken from the sequence on first use."""
+        if self._revision is None:
+            self._revision = self.next_revision()
+        return self._revision
+
     def _log(self, operation: str, kind: str, namespace: str, name: str) -> int:
-        revision = self.next_revision()
-        self.session.add(
-            ChangeLogEntry(
-                revision=revision,
-                kind=kind,
-                namespace=namespace,
-                name=name,
-                operation=operation,
-                committed_at=utc_now(),
-            )
+        revision = self.revision
+        key = (kind, namespace, name)
+        entry = self._entries.get(key)
+        if entry is not None:  # the same object twice in one write: one row, net operation
+            if not (entry.operation == "ADDED" and operation == "MODIFIED"):
+                entry.operation = operation
+            self.changes = [c for c in self.changes if (c.kind, c.namespace, c.name) != key]
+            self.changes.append(Change(revision, entry.operation, kind, namespace, name))
+            return revision
+        entry = ChangeLogEntry(
+            revision=revision,
+            kind=kind,
+            namespace=namespace,
+            name=name,
+            operation=operation,
+            committed_at=utc_now(),
         )
+        self._entries[key] = entry
+        self.session.add(entry)
         self.changes.append(Change(revision, operation, kind, namespace, name))
         return revision
 
@@ -129,6 +154,12 @@ class WriteTransaction:
     def rows_in_namespace(self, namespace: str) -> list[StoredObject]:
         query = select(StoredObject).where(StoredObject.namespace == namespace)
         return list(self.session.scalars(query.order_by(StoredObject.kind, StoredObject.name)))
+
+    def rows_of_kind(self, kind: str, namespace: str) -> list[StoredObject]:
+        query = select(StoredObject).where(
+            StoredObject.kind == kind, StoredObject.namespace == namespace
+        )
+        return list(self.session.scalars(query.order_by(StoredObject.name)))
 
     # Claims: uniqueness across objects.
     def claim_owners(self, claims: Iterable[str]) -> dict[str, Claim]:

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from switchyard_contract.nodeconfig import Acl, AclRule
 
-from .model import ip_version
+from .model import any_prefix, ip_version
 
 IPNet = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -65,6 +65,17 @@ def make_acl(rules: Iterable[AclRule]) -> Acl:
 
 REFLECT_ALL_ACL = make_acl(REFLECT_ALL_RULES)
 PERMIT_ALL_ACL = make_acl(PERMIT_ALL_RULES)
+
+
+def self_acls(ips: Iterable[str]) -> tuple[Acl, Acl]:
+    """(input, output) ACLs that let a pod reach itself, as Kubernetes requires ("a pod cannot
+    block access to itself"): on input, traffic to its own addresses (a service hairpin seen
+    post-DNAT); on output, traffic from them. Pure permits placed before the shared policy ACL
+    in the interface's lists, so the policy ACL itself stays shared between pods."""
+    hosts = [f"{ip}/{32 if ip_version(ip) == 4 else 128}" for ip in sorted(ips)]
+    inbound = [AclRule(2, any_prefix(ip_version(h)), h) for h in hosts]
+    outbound = [AclRule(2, h, any_prefix(ip_version(h))) for h in hosts]
+    return make_acl(inbound), make_acl(outbound)
 
 
 def isolating_acl(permits: Iterable[AclRule]) -> Acl:

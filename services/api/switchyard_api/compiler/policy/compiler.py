@@ -18,7 +18,7 @@ from ...resources.node import NodeSpec
 from ...resources.pod import PodSpec
 from ..part import IntentChange, PartDelta
 from ..problems import CompileError
-from .acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL, isolating_acl
+from .acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL, isolating_acl, self_acls
 from .model import PodInfo, PodKey, normal_ip
 from .placement import UPLINK, Attachment, Claimant, NodePlacement
 from .provenance import DirectionProvenance, PodProvenance, SourcedRules
@@ -218,9 +218,18 @@ class PolicyCompiler:
                 self._ingress_acl(pod, ingress, ingress_cache) if ingress else _NOT_ISOLATED
             )
             in_acl, in_origin = self._egress_acl(egress, egress_cache) if egress else _NOT_ISOLATED
-            binding = AclBinding(pod.interface, (in_acl.name,), (out_acl.name,))
-            attachment = Attachment(binding, (in_acl, out_acl))
             self._provenance[key] = PodProvenance(ingress=out_origin, egress=in_origin)
+            inputs, outputs = [in_acl], [out_acl]
+            if pod.ips:  # a pod can always reach itself, directly or through a service
+                self_in, self_out = self_acls(pod.ips)
+                if in_acl.name != REFLECT_ALL_ACL.name:
+                    inputs.insert(0, self_in)
+                if out_acl.name != REFLECT_ALL_ACL.name:
+                    outputs.insert(0, self_out)
+            binding = AclBinding(
+                pod.interface, tuple(a.name for a in inputs), tuple(a.name for a in outputs)
+            )
+            attachment = Attachment(binding, tuple(dict.fromkeys([*inputs, *outputs])))
         self._pod_claims[key] = (pod.node, pod.interface)
         self._placement(pod.node).claim(pod.interface, _claimant(key), attachment)
 
