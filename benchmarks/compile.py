@@ -5,9 +5,13 @@
     .venv/bin/python benchmarks/compile.py --quick   # reduced sizes, well under a minute
 
 Per-change figures are medians over repeated single-change batches (Compiler.apply of one
-change, including the drain and the per-node delta merge). The endpoint change is measured in
-two clusters that differ only in their number of services (hence endpoints): the ratio of the
-two shows whether one endpoint change costs work proportional to the cluster.
+change, including the drain and the per-node delta merge). Explain is one pod -> service flow
+(explain_flow: translation, ACL checkpoints with provenance, reply); dry-run is the plan of
+one endpoint change (plan_changes: apply, revert, classify per node), the compiler part of a
+dryRun=All request (its rolled-back transaction costs the same at any size). The endpoint
+change is measured in two clusters that differ only in their number of services (hence
+endpoints): the ratio of the two shows whether one endpoint change costs work proportional to
+the cluster.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ from compiler.factories import (
 
 from switchyard_api.compiler.engine import Compiler
 from switchyard_api.compiler.part import IntentChange
+from switchyard_api.explain.flow import explain_flow
+from switchyard_api.explain.plan import plan_changes
+from switchyard_api.explain.request import FlowRequest
 from switchyard_api.resources.intent import IntentObject
 
 NAMESPACES = 10
@@ -147,6 +154,50 @@ def endpoint_changes(objs: list[Any], count: int) -> list[IntentChange]:
     return out
 
 
+def explain_requests(objs: list[Any], count: int) -> list[FlowRequest]:
+    """Pod -> service flows, each through a cnat translation to 10 policy-isolated backends.
+    The same flows at every size (the first 100 services are identical in both clusters), so
+    the figures compare the cost of one flow, not of different flows."""
+    pods = [o for o in objs if o.kind == "Pod"]
+    services = [o for o in objs if o.kind == "Service"][:100]
+    return [
+        FlowRequest.model_validate(
+            {
+                "from": {
+                    "pod": f"{pods[i * 53 % len(pods)].namespace}/{pods[i * 53 % len(pods)].name}"
+                },
+                "to": {
+                    "service": f"{services[i * 31 % len(services)].namespace}/"
+                    f"{services[i * 31 % len(services)].name}"
+                },
+                "port": 80,
+            }
+        )
+        for i in range(count)
+    ]
+
+
+def _median_explain(compiler: Compiler, requests: list[FlowRequest]) -> float:
+    for request in requests:  # warm the address-parsing caches, as a running API has them
+        explain_flow(compiler, request)
+    times = []
+    for request in requests:
+        start = time.perf_counter()
+        explain_flow(compiler, request)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _median_plan(compiler: Compiler, changes: list[IntentChange]) -> float:
+    """Each flipped endpoint planned against the unchanged cluster (forward, then back)."""
+    times = []
+    for flipped, original in zip(changes[::2], changes[1::2], strict=True):
+        start = time.perf_counter()
+        plan_changes(compiler, [flipped], [original])
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def label_changes(objs: list[Any], count: int) -> list[IntentChange]:
     pods = [o for o in objs if o.kind == "Pod"]
     out = []
@@ -196,6 +247,10 @@ def measure(
         "endpoint_change_seconds": _median_time(compiler, endpoint_changes(objs, 10 * repeat)),
         "pod_label_change_seconds": _median_time(compiler, label_changes(objs, repeat)),
         "policy_change_seconds": _median_time(compiler, policy_changes(objs, repeat)),
+        "explain_flow_seconds": _median_explain(compiler, explain_requests(objs, 10 * repeat)),
+        "dry_run_endpoint_change_seconds": _median_plan(
+            compiler, endpoint_changes(objs, 10 * repeat)
+        ),
     }
     del compiler, objs
     gc.unfreeze()
@@ -231,6 +286,14 @@ def main() -> None:
             "100k": big["endpoint_change_seconds"],
         },
         "endpoint_change_ratio_100k_over_1k": ratio,
+        "explain_flow_seconds": {
+            "1k": s["explain_flow_seconds"],
+            "100k": big["explain_flow_seconds"],
+        },
+        "dry_run_endpoint_change_seconds": {
+            "1k": s["dry_run_endpoint_change_seconds"],
+            "100k": big["dry_run_endpoint_change_seconds"],
+        },
         "pod_label_change_seconds": big["pod_label_change_seconds"],
         "policy_change_seconds": big["policy_change_seconds"],
         "per_size": {"1k": s, "100k": big},

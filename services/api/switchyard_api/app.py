@@ -16,7 +16,7 @@ from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .distribution.runtime import start_distribution
-from .http import access_log, crud, docs_policy, events, health, pod_status, status, tokens
+from .http import access_log, crud, docs_policy, events, explain, health, pod_status, status, tokens
 from .http.headers import SecurityHeaders
 from .http.limits import BodySizeLimit
 from .http.methods import AllowedMethods
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pod_status.router)
     app.include_router(events.router)
     app.include_router(status.router)
+    app.include_router(explain.router)
     app.include_router(tokens.router)
     app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     return app

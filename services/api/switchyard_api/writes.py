@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -30,8 +30,13 @@ def _nothing(row: StoredObject, revision: int) -> None:
     pass
 
 
+T = TypeVar("T")
+
 # Set on every namespace, as Kubernetes does: namespaceSelectors can select by name.
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+# dryRun=All: called with the written (or deleted) row inside the transaction, which is then
+# rolled back; it reads what the write would store (http/dry_run.py plans it).
+DryRunHook = Callable[[WriteTransaction, KindInfo, StoredObject], None]
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,7 @@ class IntentWriter:
         document: dict[str, Any],
         warnings: list[str] | None = None,
         before_commit: BeforeCommit = _nothing,
+        dry_run: DryRunHook | None = None,
     ) -> StoredObject:
         """POST: the name comes from the document; 409 if it exists."""
         name = self._name_of(document)
@@ -92,10 +98,11 @@ class IntentWriter:
             if tx.exists(info.kind, namespace, name):
                 raise already_exists(_describe(info, namespace, name))
             row = self._store(tx, info, namespace, name, document, None, warnings)
+            _done(tx, info, row, dry_run)
             before_commit(row, row.resource_version)
             return row
 
-        return self.store.run(write)
+        return self._execute(write, dry_run)
 
     def replace(
         self,
@@ -106,6 +113,7 @@ class IntentWriter:
         pre: Preconditions,
         warnings: list[str] | None = None,
         before_commit: BeforeCommit = _nothing,
+        dry_run: DryRunHook | None = None,
     ) -> tuple[StoredObject, bool]:
         """PUT: create or replace; returns (row, created)."""
 
@@ -115,10 +123,11 @@ class IntentWriter:
             self._check_body_version(info, namespace, name, row, document)
             created = row is None
             row = self._store(tx, info, namespace, name, document, row, warnings)
+            _done(tx, info, row, dry_run)
             before_commit(row, row.resource_version)
             return row, created
 
-        return self.store.run(write)
+        return self._execute(write, dry_run)
 
     def patch(
         self,
@@ -129,6 +138,7 @@ class IntentWriter:
         pre: Preconditions,
         warnings: list[str] | None = None,
         before_commit: BeforeCommit = _nothing,
+        dry_run: DryRunHook | None = None,
     ) -> StoredObject:
         """PATCH: RFC 7396 merge patch onto the stored document."""
 
@@ -142,10 +152,11 @@ class IntentWriter:
             if not isinstance(merged, dict):
                 raise bad_request("a merge patch of an object must be a JSON object")
             row = self._store(tx, info, namespace, name, merged, row, warnings)
+            _done(tx, info, row, dry_run)
             before_commit(row, row.resource_version)
             return row
 
-        return self.store.run(write)
+        return self._execute(write, dry_run)
 
     def delete(
         self,
@@ -154,6 +165,7 @@ class IntentWriter:
         name: str,
         pre: Preconditions,
         before_commit: BeforeCommit = _nothing,
+        dry_run: DryRunHook | None = None,
     ) -> tuple[StoredObject, int]:
         """DELETE; returns the deleted row and the revision of the deletion."""
 
@@ -167,10 +179,11 @@ class IntentWriter:
             semantics.cascade_delete(tx, row)
             revision = tx.delete(row)
             endpoint_controller.sync_after_write(tx, info.kind, namespace, name)
+            _done(tx, info, row, dry_run)
             before_commit(row, revision)
             return row, revision
 
-        return self.store.run(write)
+        return self._execute(write, dry_run)
 
     def bulk_put(self, items: list[tuple[KindInfo, str, dict[str, Any]]]) -> int:
         """Create or replace many objects in ONE transaction (all or nothing), e.g. to import
@@ -187,6 +200,15 @@ class IntentWriter:
             return revision
 
     # -- helpers --------------------------------------------------------------------------
+    def _execute(self, write: Callable[[WriteTransaction], T], dry_run: DryRunHook | None) -> T:
+        """A real write joins the next group commit; a dry run gets a transaction of its own
+        that is rolled back (it takes no revision)."""
+        if dry_run is None:
+            return self.store.run(write)
+        with self.store.write(dry_run=True) as tx:
+            tx.begin_write()
+            return write(tx)
+
     @staticmethod
     def _name_of(document: dict[str, Any]) -> str:
         metadata = document.get("metadata")
@@ -305,6 +327,14 @@ class IntentWriter:
             raise invalid("apiVersion", f"must be {' or '.join(accepted)}")
         if document.get("kind") not in (None, info.kind):
             raise invalid("kind", f"must be {info.kind}")
+
+
+def _done(
+    tx: WriteTransaction, info: KindInfo, row: StoredObject, dry_run: DryRunHook | None
+) -> StoredObject:
+    if dry_run is not None:
+        dry_run(tx, info, row)
+    return row
 
 
 def merge_patch(target: Any, patch: Any) -> Any:

@@ -14,6 +14,7 @@ from .config_cmd import config
 from .delete import delete
 from .describe import describe
 from .errors import ApiError
+from .explain_cmd import explain
 from .get import events, get
 from .kinds import UsageError
 from .state import State, global_options
@@ -40,7 +41,7 @@ def completion(shell: str) -> None:
     click.echo(completer(cli, {}, "switchyard", COMPLETE_VAR).source())
 
 
-for command in (get, describe, apply, diff, delete, wait, status, events, config):
+for command in (get, describe, apply, diff, delete, wait, status, events, config, explain):
     cli.add_command(command)
 
 

@@ -79,6 +79,10 @@ class Claims:
         else:
             self._contested.discard(key)
 
+    def holders(self, key: ClaimKey) -> list[Claimant]:
+        """Who claims `key`, the winner first."""
+        return sorted(self._by_key.get(key, ()))
+
     def wins(self, claimant: Claimant, key: ClaimKey) -> bool:
         holders = self._by_key.get(key)
         if not holders:

@@ -183,6 +183,12 @@ class CoreCompiler:
     def objects(self, node: str) -> Mapping[str, NodeObject]:
         return self._emitter.objects(node)
 
+    def service_at(self, protocol: str, address: str, port: int) -> NsName | None:
+        """The service that owns a service address (or, with address "", a node port)."""
+        key = (f"nodePort/{protocol}", "", port) if not address else (protocol, address, port)
+        holders = [c for c in self._claims.holders(key) if c[0] == 0]
+        return (holders[0][1], holders[0][2]) if holders else None
+
     def scopes(self) -> Iterable[str]:
         """The scopes (node names and GLOBAL) that hold objects."""
         return self._emitter.scopes()

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from switchyard_contract.nodeconfig import NodeConfig, NodeDelta, NodeObject
 
@@ -31,6 +31,7 @@ from .part import CompilerPart, IntentChange, PartDelta
 from .problems import CompileError
 
 _EMPTY: Mapping[str, NodeObject] = MappingProxyType({})
+P = TypeVar("P")
 
 
 def default_parts() -> list[CompilerPart]:
@@ -57,6 +58,10 @@ class Compiler:
     @property
     def nodes(self) -> frozenset[str]:
         return frozenset(self._nodes)
+
+    def part(self, cls: type[P]) -> P | None:
+        """The part of this type, for reads of its own state (explain)."""
+        return next((p for p in self._parts if isinstance(p, cls)), None)
 
     def apply(self, changes: Iterable[IntentChange]) -> dict[str, NodeDelta]:
         batch = list(changes)

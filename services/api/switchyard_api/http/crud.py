@@ -22,6 +22,7 @@ from ..store.attachments import attachments_by_pod
 from ..store.models import StoredObject
 from ..writes import IntentWriter
 from .documents import DocumentModels
+from .dry_run import DryRun, DryRunQuery, VerboseQuery
 from .preconditions import etag, parse_preconditions
 from .prepared import PreparedObject
 from .problems import problem_responses
@@ -244,10 +245,15 @@ def _collection_routes(
         request: Request,
         namespace: Scope,
         body: models.input,  # type: ignore[name-defined]
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> Response:
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
         prepared = PreparedObject(info)
-        _writer(request).create(info, namespace, document, prepared.ignored, prepared)
+        planner = DryRun(request, verbose) if dry_run else None
+        _writer(request).create(info, namespace, document, prepared.ignored, prepared, planner)
+        if planner:
+            return planner.response(201)
         return prepared.response(201)
 
 
@@ -290,14 +296,20 @@ def _item_routes(
         body: models.input,  # type: ignore[name-defined]
         if_match: IfMatch = None,
         if_none_match: IfNoneMatch = None,
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> Response:
         pre = parse_preconditions(if_match, if_none_match)
         document = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
         prepared = PreparedObject(info)
+        planner = DryRun(request, verbose) if dry_run else None
         _, created = _writer(request).replace(
-            info, namespace, name, document, pre, prepared.ignored, prepared
+            info, namespace, name, document, pre, prepared.ignored, prepared, planner
         )
-        return prepared.response(201 if created else 200)
+        status = 201 if created else 200
+        if planner:
+            return planner.response(status)
+        return prepared.response(status)
 
     @router.patch(
         path,
@@ -316,10 +328,17 @@ def _item_routes(
         name: NamePath,
         patch: PatchBody,
         if_match: IfMatch = None,
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> Response:
         pre = parse_preconditions(if_match, None)
         prepared = PreparedObject(info)
-        _writer(request).patch(info, namespace, name, patch, pre, prepared.ignored, prepared)
+        planner = DryRun(request, verbose) if dry_run else None
+        _writer(request).patch(
+            info, namespace, name, patch, pre, prepared.ignored, prepared, planner
+        )
+        if planner:
+            return planner.response()
         return prepared.response()
 
     @router.delete(
@@ -338,8 +357,13 @@ def _item_routes(
         namespace: Scope,
         name: NamePath,
         if_match: IfMatch = None,
+        dry_run: DryRunQuery = None,
+        verbose: VerboseQuery = None,
     ) -> Response:
         pre = parse_preconditions(if_match, None)
         prepared = PreparedObject(info)
-        _writer(request).delete(info, namespace, name, pre, prepared)
+        planner = DryRun(request, verbose) if dry_run else None
+        _, revision = _writer(request).delete(info, namespace, name, pre, prepared, planner)
+        if planner:
+            return planner.response(revision=revision)
         return prepared.response()

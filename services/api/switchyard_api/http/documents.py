@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from ..explain.model import DryRunPlan
 from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn, SafeStr
 from ..resources.registry import KindInfo
 
@@ -23,13 +24,16 @@ class DocumentModels:
         spec_input: dict[str, Any] = {} if info.flat else {"spec": (info.spec_model, spec_default)}
         # Node reports its own status; every other kind carries its convergence status.
         status_model = info.status_model or info.document_status
-        status_field: dict[str, Any] = {"status": (status_model | None, None)}
+        server_fields: dict[str, Any] = {
+            "status": (status_model | None, None),
+            "plan": (DryRunPlan | None, Field(None, description="only with dryRun=All")),
+        }
         ignored_status: dict[str, Any] = {
             "status": (dict[str, Any] | None, Field(default=None, description="ignored"))
         }
         if info.flat:
             self.document = create_model(
-                info.kind, __base__=base, **common, metadata=(ObjectMeta, ...), **status_field
+                info.kind, __base__=base, **common, metadata=(ObjectMeta, ...), **server_fields
             )
             self.input = create_model(
                 f"{info.kind}Input",
@@ -45,7 +49,7 @@ class DocumentModels:
                 **common,
                 metadata=(ObjectMeta, ...),
                 **spec_field,
-                **status_field,
+                **server_fields,
             )
             self.input = create_model(
                 f"{info.kind}Input",

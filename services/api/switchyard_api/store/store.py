@@ -38,9 +38,17 @@ class IntentStore:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[WriteTransaction]:
-        """One transaction of its own (imports, maintenance); request writes go through
-        `run`, which batches them."""
+    def write(self, *, dry_run: bool = False) -> Iterator[WriteTransaction]:
+        """One transaction of its own (imports, maintenance, dry runs); request writes go
+        through `run`, which batches them. With dry_run every check runs and everything is
+        rolled back: no revision is taken, nothing is stored or notified."""
+        if dry_run:
+            with self._sessions() as session:
+                try:
+                    yield WriteTransaction(session, dry_run=True)
+                finally:
+                    session.rollback()
+            return
         with self._sessions() as session, session.begin():
             tx = WriteTransaction(session)
             yield tx

@@ -40,16 +40,19 @@ class Change:
 
 
 class WriteTransaction:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, dry_run: bool = False) -> None:
         self.session = session
         self.is_postgres = session.get_bind().dialect.name == "postgresql"
         self.changes: list[Change] = []
+        self.dry_run = dry_run
         self._revision: int | None = None
         self._entries: dict[tuple[str, str, str], ChangeLogEntry] = {}
         if self.is_postgres:
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
 
     def next_revision(self) -> int:
+        if self.dry_run:  # a sequence value is never given back: do not take one
+            return self.committed_revision() + 1
         if self.is_postgres:
             return int(self.session.execute(text("SELECT nextval('revision_seq')")).scalar_one())
         value = self.session.execute(
@@ -59,6 +62,13 @@ class WriteTransaction:
             .returning(RevisionCounter.value)
         ).scalar_one()
         return int(value)
+
+    def committed_revision(self) -> int:
+        """The last revision handed out (under the writer lock: nobody else takes one)."""
+        if self.is_postgres:
+            row = self.session.execute(text("SELECT last_value, is_called FROM revision_seq")).one()
+            return int(row[0]) if row[1] else 0
+        return int(self.session.scalar(select(RevisionCounter.value)) or 0)
 
     def get(self, kind: str, namespace: str, name: str) -> StoredObject | None:
         return self.session.get(StoredObject, (kind, namespace, name))

@@ -19,8 +19,9 @@ from ...resources.pod import PodSpec
 from ..part import IntentChange, PartDelta
 from ..problems import CompileError
 from .acl import PERMIT_ALL_ACL, REFLECT_ALL_ACL, isolating_acl, self_acls
-from .model import PodInfo, PodKey
+from .model import PodInfo, PodKey, normal_ip
 from .placement import UPLINK, Attachment, Claimant, NodePlacement
+from .provenance import DirectionProvenance, PodProvenance, SourcedRules
 from .rules import egress_rules, ingress_rules
 from .selection import Selection
 
@@ -42,6 +43,9 @@ class PolicyCompiler:
         self._dirty_pods: set[PodKey] = set()
         self._dirty_uplinks: set[str] = set()
         self._uplink_claims: dict[str, str] = {}  # node -> interface
+        # Kept for explain only (never sent to agents): which rule produced which permit.
+        self._provenance: dict[PodKey, PodProvenance] = {}
+        self._pods_by_ip: dict[str, PodKey] = {}
 
     # -- CompilerPart ----------------------------------------------------------------------------
 
@@ -52,6 +56,7 @@ class PolicyCompiler:
             self._dirty_pods |= self._selection.set_namespace(ref.name, labels)
         elif ref.kind == "Pod":
             info = None if new is None else _pod_info(new)
+            self._index_ips((ref.namespace, ref.name), info)
             self._dirty_pods |= self._selection.set_pod((ref.namespace, ref.name), info)
         elif ref.kind == "NetworkPolicy":
             spec = None if new is None else _spec(new, NetworkPolicySpec)
@@ -104,7 +109,42 @@ class PolicyCompiler:
                     found.append(CompileError(ref, message, node))
         return sorted(found, key=lambda e: (e.node, str(e.ref), e.message))
 
+    # -- explain (reads of the compiler's own state) ---------------------------------------
+
+    def pod(self, key: PodKey) -> PodInfo | None:
+        return self._selection.pods.get(key)
+
+    def pod_at(self, ip: str) -> PodInfo | None:
+        key = self._pods_by_ip.get(normal_ip(ip))
+        return None if key is None else self._selection.pods.get(key)
+
+    def provenance(self, key: PodKey) -> PodProvenance | None:
+        """None: no policy selects the pod (or it has no interface), so it has no binding."""
+        self._flush()
+        return self._provenance.get(key)
+
+    def object_at(self, node: str, key: str) -> NodeObject | None:
+        """One compiled object of a node, without copying the node's objects."""
+        self._flush()
+        placement = self._placements.get(node)
+        return placement.objects.get(key) if placement is not None else None
+
+    def node_addresses(self, node: str) -> tuple[str, ...]:
+        spec = self._nodes.get(node)
+        return tuple(spec.addresses) if spec is not None else ()
+
+    def uplink(self, node: str) -> str:
+        return self._uplink_claims.get(node, "")
+
     # -- internals ---------------------------------------------------------------------------
+
+    def _index_ips(self, key: PodKey, new: PodInfo | None) -> None:
+        old = self._selection.pods.get(key)
+        for ip in old.ips if old is not None else ():
+            if self._pods_by_ip.get(normal_ip(ip)) == key:
+                del self._pods_by_ip[normal_ip(ip)]
+        for ip in new.ips if new is not None else ():
+            self._pods_by_ip[normal_ip(ip)] = key
 
     def _apply_node(self, ref: ObjectRef, new: IntentObject[Any] | None) -> None:
         old = self._nodes.pop(ref.name, None)
@@ -126,8 +166,8 @@ class PolicyCompiler:
         self._dirty_uplinks.clear()
         if not self._dirty_pods:
             return
-        ingress_cache: dict[tuple[object, ...], Acl] = {}
-        egress_cache: dict[tuple[object, ...], Acl] = {}
+        ingress_cache: dict[tuple[object, ...], Isolation] = {}
+        egress_cache: dict[tuple[object, ...], Isolation] = {}
         for pod_key in sorted(self._dirty_pods):
             self._place_pod(pod_key, ingress_cache, egress_cache)
         self._dirty_pods.clear()
@@ -148,12 +188,13 @@ class PolicyCompiler:
     def _place_pod(
         self,
         key: PodKey,
-        ingress_cache: dict[tuple[object, ...], Acl],
-        egress_cache: dict[tuple[object, ...], Acl],
+        ingress_cache: dict[tuple[object, ...], Isolation],
+        egress_cache: dict[tuple[object, ...], Isolation],
     ) -> None:
         pod = self._selection.pods.get(key)
         old_claim = self._pod_claims.pop(key, None)
         self._pod_errors.pop(key, None)
+        self._provenance.pop(key, None)
         new_claim = (pod.node, pod.interface) if pod is not None and pod.interface else None
         if old_claim is not None and old_claim != new_claim:
             self._placement(old_claim[0]).release(old_claim[1], _claimant(key))
@@ -173,8 +214,11 @@ class PolicyCompiler:
             return
         attachment = None
         if ingress or egress:
-            out_acl = self._ingress_acl(pod, ingress, ingress_cache) if ingress else REFLECT_ALL_ACL
-            in_acl = self._egress_acl(egress, egress_cache) if egress else REFLECT_ALL_ACL
+            out_acl, out_origin = (
+                self._ingress_acl(pod, ingress, ingress_cache) if ingress else _NOT_ISOLATED
+            )
+            in_acl, in_origin = self._egress_acl(egress, egress_cache) if egress else _NOT_ISOLATED
+            self._provenance[key] = PodProvenance(ingress=out_origin, egress=in_origin)
             inputs, outputs = [in_acl], [out_acl]
             if pod.ips:  # a pod can always reach itself, directly or through a service
                 self_in, self_out = self_acls(pod.ips)
@@ -190,25 +234,38 @@ class PolicyCompiler:
         self._placement(pod.node).claim(pod.interface, _claimant(key), attachment)
 
     def _ingress_acl(
-        self, pod: PodInfo, policies: list[Any], cache: dict[tuple[object, ...], Acl]
-    ) -> Acl:
+        self, pod: PodInfo, policies: list[Any], cache: dict[tuple[object, ...], Isolation]
+    ) -> Isolation:
         node = self._nodes.get(pod.node)
         addresses = tuple(node.addresses) if node is not None else ()
         # Named ports resolve on the pod itself, so its ports are part of the cache key.
         cache_key = (tuple(p.key for p in policies), pod.ports, addresses)
-        acl = cache.get(cache_key)
-        if acl is None:
-            acl = isolating_acl(ingress_rules(pod, policies, self._selection, addresses))
-            cache[cache_key] = acl
-        return acl
+        found = cache.get(cache_key)
+        if found is None:
+            sourced = ingress_rules(pod, policies, self._selection, addresses)
+            found = cache[cache_key] = _isolation(policies, sourced)
+        return found
 
-    def _egress_acl(self, policies: list[Any], cache: dict[tuple[object, ...], Acl]) -> Acl:
+    def _egress_acl(
+        self, policies: list[Any], cache: dict[tuple[object, ...], Isolation]
+    ) -> Isolation:
         cache_key = tuple(p.key for p in policies)
-        acl = cache.get(cache_key)
-        if acl is None:
-            acl = isolating_acl(egress_rules(policies, self._selection))
-            cache[cache_key] = acl
-        return acl
+        found = cache.get(cache_key)
+        if found is None:
+            sourced = egress_rules(policies, self._selection)
+            found = cache[cache_key] = _isolation(policies, sourced)
+        return found
+
+
+# One isolated (or not isolated) direction of a pod: its ACL and where its rules came from.
+Isolation = tuple[Acl, DirectionProvenance]
+_NOT_ISOLATED: Isolation = (REFLECT_ALL_ACL, DirectionProvenance(REFLECT_ALL_ACL.name, ()))
+
+
+def _isolation(policies: list[Any], sourced: list[SourcedRules]) -> Isolation:
+    acl = isolating_acl(rule for _, rules in sourced for rule in rules)
+    names = tuple(f"{p.key[0]}/{p.key[1]}" for p in policies)
+    return acl, DirectionProvenance(acl.name, names, tuple(sourced))
 
 
 def _has_sctp_ports(spec: NetworkPolicySpec) -> bool:

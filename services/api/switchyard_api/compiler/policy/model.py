@@ -65,6 +65,11 @@ class PodInfo:
         return frozenset(p.name for p in self.ports if p.name)
 
 
+def normal_ip(ip: str) -> str:
+    """The canonical text of an address ("fd01::0:1" -> "fd01::1")."""
+    return str(ipaddress.ip_address(ip))
+
+
 def host_prefix(ip: str) -> str:
     address = ipaddress.ip_address(ip)
     return f"{address}/{address.max_prefixlen}"

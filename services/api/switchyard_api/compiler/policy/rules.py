@@ -23,6 +23,7 @@ from switchyard_contract.nodeconfig import AclRule
 
 from ...resources.network_policy import IPBlock, NetworkPolicyPort
 from .model import PROTOCOL_NUMBERS, Direction, PodInfo, any_prefix, host_prefix, ip_version
+from .provenance import OWN_NODE, RuleOrigin, SourcedRules
 from .selection import PolicyState, Selection
 
 # (protocol number, first destination port, last destination port); proto 0 = anything.
@@ -87,6 +88,10 @@ def _product(
     return [_rule(direction, prefix, r) for prefix in prefixes for r in ranges]
 
 
+def _origin(policy: PolicyState, direction: Direction, index: int) -> RuleOrigin:
+    return RuleOrigin(f"{policy.key[0]}/{policy.key[1]}", direction, index)
+
+
 def _pod_prefixes(pods: Iterable[PodInfo]) -> list[str]:
     return [host_prefix(ip) for pod in pods for ip in pod.ips]
 
@@ -96,11 +101,14 @@ def ingress_rules(
     policies: Sequence[PolicyState],
     selection: Selection,
     node_addresses: Sequence[str],
-) -> list[AclRule]:
-    """Permits of `pod`'s ingress (its interface's output ACL), before canonicalisation."""
-    rules: list[AclRule] = []
+) -> list[SourcedRules]:
+    """Permits of `pod`'s ingress (its interface's output ACL), before canonicalisation, each
+    with the rule it came from."""
+    groups: list[SourcedRules] = []
     for policy in policies:
         for index, rule in enumerate(policy.spec.ingress):
+            rules: list[AclRule] = []
+            groups.append((_origin(policy, "Ingress", index), rules))
             if rule.ports:
                 ranges = [r for r in (resolve_on(pod, p) for p in rule.ports) if r is not None]
             else:
@@ -119,16 +127,19 @@ def ingress_rules(
                 rules += _product("Ingress", prefixes, ranges)
     # Implementation-defined in Kubernetes: the pod's own node (kubelet probes) may always
     # connect to it. Other nodes' addresses are subject to the policy like any address.
-    rules += _product("Ingress", (host_prefix(a) for a in node_addresses), [ALL_TRAFFIC])
-    return rules
+    own_node = _product("Ingress", (host_prefix(a) for a in node_addresses), [ALL_TRAFFIC])
+    groups.append((RuleOrigin("", "Ingress", reason=OWN_NODE), own_node))
+    return groups
 
 
-def egress_rules(policies: Sequence[PolicyState], selection: Selection) -> list[AclRule]:
-    """Permits of the egress of any pod selected by exactly `policies` (its input ACL).
-    Depends only on the policies and their peers, never on the selected pod itself."""
-    rules: list[AclRule] = []
+def egress_rules(policies: Sequence[PolicyState], selection: Selection) -> list[SourcedRules]:
+    """Permits of the egress of any pod selected by exactly `policies` (its input ACL), each
+    with its origin. Depends only on the policies and their peers, never on the pod itself."""
+    groups: list[SourcedRules] = []
     for policy in policies:
         for index, rule in enumerate(policy.spec.egress):
+            rules: list[AclRule] = []
+            groups.append((_origin(policy, "Egress", index), rules))
             ports = list(rule.ports or ())
             numeric = [r for r in (numeric_range(p) for p in ports) if r is not None]
             named = [p for p in ports if isinstance(p.port, str)]
@@ -150,7 +161,7 @@ def egress_rules(policies: Sequence[PolicyState], selection: Selection) -> list[
                 rules += _product("Egress", _pod_prefixes(members), numeric)
                 for port in named:
                     rules += _named(port, members, None)
-    return rules
+    return groups
 
 
 def _named(
