@@ -2,6 +2,7 @@
 #   docker build --target api   -t switchyard-api:0.1.0 .
 #   docker build --target agent -t switchyard-agent:0.1.0 .
 #   docker build --target cli   -t switchyard-cli:0.1.0 .
+#   docker build --target kube  -t switchyard-kube:0.1.0 .
 FROM python:3.11-slim AS base
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONUNBUFFERED=1
 WORKDIR /src
@@ -30,3 +31,10 @@ RUN pip install ./services/cli
 WORKDIR /app
 USER 65534
 ENTRYPOINT ["switchyard"]
+
+FROM base AS kube
+COPY services/kube-adapter services/kube-adapter
+RUN pip install ./services/kube-adapter
+WORKDIR /app
+USER 65534
+ENTRYPOINT ["switchyard-kube"]
