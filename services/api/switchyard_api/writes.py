@@ -12,13 +12,13 @@ from . import endpoint_controller, semantics
 from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .errors import already_exists, bad_request, invalid, not_found, precondition_failed
 from .representation import spec_to_storage, stored_document, validate_spec, validation_problem
-from .resources.common import API_VERSION, ObjectMetaIn, check_dns1123_label
+from .resources.common import API_VERSION, ObjectMetaIn, StrictModel, check_dns1123_label
 from .resources.compat import KUBERNETES_API_VERSIONS, strip_ignored
 from .resources.registry import ENDPOINTS, NAMESPACE, KindInfo
 from .resources.service import ServiceSpec
 from .store.models import StoredObject
 from .store.store import IntentStore
-from .store.transaction import WriteTransaction
+from .store.transaction import Key, WriteTransaction
 
 # Called inside the write transaction with the written row and the write's revision, to build
 # the response: if that fails, the transaction is rolled back, so no write commits and then
@@ -37,6 +37,16 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 # dryRun=All: called with the written (or deleted) row inside the transaction, which is then
 # rolled back; it reads what the write would store (http/dry_run.py plans it).
 DryRunHook = Callable[[WriteTransaction, KindInfo, StoredObject], None]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A document validated against its kind, before any stored state is read."""
+
+    metadata: ObjectMetaIn
+    labels: dict[str, str]
+    spec: StrictModel
+    ignored: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -93,16 +103,17 @@ class IntentWriter:
     ) -> StoredObject:
         """POST: the name comes from the document; 409 if it exists."""
         name = self._name_of(document)
+        checked = self._check(info, namespace, name, document)  # outside the writer's batch
 
         def write(tx: WriteTransaction) -> StoredObject:
             if tx.exists(info.kind, namespace, name):
                 raise already_exists(_describe(info, namespace, name))
-            row = self._store(tx, info, namespace, name, document, None, warnings)
+            row = self._store(tx, info, namespace, name, checked, None, warnings)
             _done(tx, info, row, dry_run)
             before_commit(row, row.resource_version)
             return row
 
-        return self._execute(write, dry_run)
+        return self._execute(write, dry_run, self._keys(info, namespace, name))
 
     def replace(
         self,
@@ -116,18 +127,19 @@ class IntentWriter:
         dry_run: DryRunHook | None = None,
     ) -> tuple[StoredObject, bool]:
         """PUT: create or replace; returns (row, created)."""
+        checked = self._check(info, namespace, name, document)  # outside the writer's batch
 
         def write(tx: WriteTransaction) -> tuple[StoredObject, bool]:
             row = tx.get(info.kind, namespace, name)
             check_preconditions(info, namespace, name, row, pre)
             self._check_body_version(info, namespace, name, row, document)
             created = row is None
-            row = self._store(tx, info, namespace, name, document, row, warnings)
+            row = self._store(tx, info, namespace, name, checked, row, warnings)
             _done(tx, info, row, dry_run)
             before_commit(row, row.resource_version)
             return row, created
 
-        return self._execute(write, dry_run)
+        return self._execute(write, dry_run, self._keys(info, namespace, name))
 
     def patch(
         self,
@@ -151,12 +163,13 @@ class IntentWriter:
             merged = merge_patch(stored_document(info, row), patch)
             if not isinstance(merged, dict):
                 raise bad_request("a merge patch of an object must be a JSON object")
-            row = self._store(tx, info, namespace, name, merged, row, warnings)
+            checked = self._check(info, namespace, name, merged)
+            row = self._store(tx, info, namespace, name, checked, row, warnings)
             _done(tx, info, row, dry_run)
             before_commit(row, row.resource_version)
             return row
 
-        return self._execute(write, dry_run)
+        return self._execute(write, dry_run, self._keys(info, namespace, name))
 
     def delete(
         self,
@@ -183,7 +196,7 @@ class IntentWriter:
             before_commit(row, revision)
             return row, revision
 
-        return self._execute(write, dry_run)
+        return self._execute(write, dry_run, self._keys(info, namespace, name))
 
     def bulk_put(self, items: list[tuple[KindInfo, str, dict[str, Any]]]) -> int:
         """Create or replace many objects in ONE transaction (all or nothing), e.g. to import
@@ -193,18 +206,29 @@ class IntentWriter:
             for info, namespace, document in items:
                 tx.begin_write()  # each object is a write of its own, with its own revision
                 name = self._name_of(document)
+                checked = self._check(info, namespace, name, document)
                 row = self._store(
-                    tx, info, namespace, name, document, tx.get(info.kind, namespace, name)
+                    tx, info, namespace, name, checked, tx.get(info.kind, namespace, name)
                 )
                 revision = row.resource_version
             return revision
 
     # -- helpers --------------------------------------------------------------------------
-    def _execute(self, write: Callable[[WriteTransaction], T], dry_run: DryRunHook | None) -> T:
+    @staticmethod
+    def _keys(info: KindInfo, namespace: str, name: str) -> list[Key]:
+        """What a write of this object reads first: the object and its namespace."""
+        keys: list[Key] = [(info.kind, namespace, name)]
+        if info.namespaced:
+            keys.append((NAMESPACE.kind, "", namespace))
+        return keys
+
+    def _execute(
+        self, write: Callable[[WriteTransaction], T], dry_run: DryRunHook | None, keys: list[Key]
+    ) -> T:
         """A real write joins the next group commit; a dry run gets a transaction of its own
         that is rolled back (it takes no revision)."""
         if dry_run is None:
-            return self.store.run(write)
+            return self.store.run(write, keys)
         with self.store.write(dry_run=True) as tx:
             tx.begin_write()
             return write(tx)
@@ -232,19 +256,11 @@ class IntentWriter:
             return
         check_preconditions(info, namespace, name, row, Preconditions(if_match=str(wanted)))
 
-    def _store(
-        self,
-        tx: WriteTransaction,
-        info: KindInfo,
-        namespace: str,
-        name: str,
-        document: dict[str, Any],
-        row: StoredObject | None,
-        warnings: list[str] | None = None,
-    ) -> StoredObject:
-        if info is ENDPOINTS:
-            semantics.require_service(tx, namespace, name)
-            endpoint_controller.refuse_manual_write(tx, namespace, name)
+    def _check(
+        self, info: KindInfo, namespace: str, name: str, document: dict[str, Any]
+    ) -> Checked:
+        """Everything about a document that needs no stored state (pure): done before the
+        write joins the writer's batch, so that the serialized part stays short."""
         ignored: list[str] = []
         metadata = self._metadata(info, namespace, name, document, ignored)
         self._check_type_fields(info, document)
@@ -262,27 +278,45 @@ class IntentWriter:
             ignored.append("status")
         spec = validate_spec(info, raw_spec)
         ignored.extend(strip_ignored(spec, "" if info.flat else "spec"))
+        labels = dict(metadata.labels)
+        if info is NAMESPACE:
+            # As Kubernetes does: namespaceSelectors can always select a namespace by name.
+            labels[NAMESPACE_NAME_LABEL] = name
+        return Checked(metadata, labels, spec, tuple(ignored))
+
+    def _store(
+        self,
+        tx: WriteTransaction,
+        info: KindInfo,
+        namespace: str,
+        name: str,
+        checked: Checked,
+        row: StoredObject | None,
+        warnings: list[str] | None = None,
+    ) -> StoredObject:
+        if info is ENDPOINTS:
+            semantics.require_service(tx, namespace, name)
+            endpoint_controller.refuse_manual_write(tx, namespace, name)
+        # A copy: allocation fills fields in place, and a write may run twice (group commit).
+        spec = checked.spec.model_copy(deep=True)
         semantics.check_references(tx, info, namespace, spec)
         previous = row.spec if row is not None else None
         if isinstance(spec, ServiceSpec):
             semantics.allocate_node_ports(tx, spec, previous, self.node_port_range)
             self.cluster_ips.assign(tx, (namespace, name), spec, previous)
         if warnings is not None:
-            warnings.extend(ignored)
-        labels = dict(metadata.labels)
-        if info is NAMESPACE:
-            # As Kubernetes does: namespaceSelectors can always select a namespace by name.
-            labels[NAMESPACE_NAME_LABEL] = name
+            warnings.extend(f for f in checked.ignored if f not in warnings)
+        annotations = checked.metadata.annotations
         stored = spec_to_storage(spec)
         if row is not None and (row.spec, row.labels, row.annotations) == (
             stored,
-            labels,
-            metadata.annotations,
+            checked.labels,
+            annotations,
         ):
             return row  # a no-op: no revision, no change-log row, nothing for any agent
         semantics.take_claims(tx, info, namespace, name, spec)
         written = tx.put(
-            info.kind, namespace, name, labels=labels, annotations=metadata.annotations, spec=stored
+            info.kind, namespace, name, labels=checked.labels, annotations=annotations, spec=stored
         )
         endpoint_controller.sync_after_write(tx, info.kind, namespace, name)
         return written

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import psycopg
 
@@ -19,6 +20,8 @@ class ChangeFeed:
         self._event = asyncio.Event()
         self.latest = 0
         self._revoked = asyncio.Event()
+        # Called (from any thread) on every revocation, e.g. to drop cached token roles.
+        self.on_revocation: list[Callable[[], None]] = []
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -37,6 +40,8 @@ class ChangeFeed:
 
     def publish_revocation(self) -> None:
         """Thread-safe: a token was deleted (here or, by NOTIFY, on another replica)."""
+        for callback in self.on_revocation:
+            callback()
         if self._loop is None or self._loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):  # loop shutting down

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .db import is_postgres
 from .group_commit import GroupCommitter
 from .models import ChangeLogEntry, RevisionCounter, StoredObject, StoreMeta
-from .transaction import Change, WriteTransaction
+from .transaction import Change, Key, WriteTransaction
 
 T = TypeVar("T")
 log = logging.getLogger("switchyard.store")
@@ -52,13 +52,14 @@ class IntentStore:
         with self._sessions() as session, session.begin():
             tx = WriteTransaction(session)
             yield tx
-            tx.notify()
+            tx.finish()
         if tx.changes:
             self._after_commit(tx.changes)
 
-    def run(self, body: Callable[[WriteTransaction], T]) -> T:
-        """Run one write in the next group commit; its result once that has committed."""
-        return self._group.run(body)
+    def run(self, body: Callable[[WriteTransaction], T], keys: Iterable[Key] = ()) -> T:
+        """Run one write in the next group commit; its result once that has committed.
+        `keys`: objects the write reads (read for the whole batch in one query)."""
+        return self._group.run(body, keys)
 
     def close(self) -> None:
         self._group.close()

@@ -5,6 +5,12 @@ changed are one change; see begin_write). Writers are serialized (a transaction-
 advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite) so that commit order equals revision
 order: a reader of the change log that has seen revision N can never later find a smaller
 revision appear.
+
+Because the lock is held from the first statement to the commit, nobody else changes the
+store meanwhile, so the transaction keeps what it read and wrote in memory (`_rows`,
+`_kind_lists`) instead of asking the database again, hands out revisions itself (read once,
+written back once in `finish`), and leaves its inserts to one flush at commit: a group commit
+of many writes costs a few round trips, not a dozen per write (docs/write-path.md).
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
 from .models import ChangeLogEntry, Claim, RevisionCounter, StoredObject
+
+Key = tuple[str, str, str]
 
 WRITER_LOCK_KEY = 0x53_57_59_44  # "SWYD"
 NOTIFY_CHANNEL = "switchyard_changes"
@@ -47,21 +55,40 @@ class WriteTransaction:
         self.dry_run = dry_run
         self._revision: int | None = None
         self._entries: dict[tuple[str, str, str], ChangeLogEntry] = {}
+        self._last_revision: int | None = None  # the last revision handed out, once read
+        self._taken = False  # a revision was handed out: finish() writes it back
+        # What this transaction knows of the store (valid while it holds the writer lock).
+        self._rows: dict[Key, StoredObject | None] = {}
+        self._kind_lists: dict[tuple[str, str], dict[str, StoredObject]] = {}
+        self._absent_before: set[Key] = set()  # not in the store when the transaction began
+        self._written: set[Key] = set()  # put or deleted by this transaction
+        self.mutated = False  # the current write has changed something (see begin_write)
         if self.is_postgres:
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK_KEY})
 
     def next_revision(self) -> int:
-        if self.dry_run:  # a sequence value is never given back: do not take one
-            return self.committed_revision() + 1
-        if self.is_postgres:
-            return int(self.session.execute(text("SELECT nextval('revision_seq')")).scalar_one())
-        value = self.session.execute(
-            update(RevisionCounter)
-            .where(RevisionCounter.id == 1)
-            .values(value=RevisionCounter.value + 1)
-            .returning(RevisionCounter.value)
-        ).scalar_one()
-        return int(value)
+        """The next revision: under the writer lock nobody else takes one, so the counter is
+        read once and written back once (finish); a dry run never writes it back."""
+        if self._last_revision is None:
+            self._last_revision = self.committed_revision()
+        self._last_revision += 1
+        self._taken = not self.dry_run
+        return self._last_revision
+
+    def finish(self) -> None:
+        """Before the commit: store the revision counter and notify other replicas."""
+        if self._taken and self._last_revision is not None:
+            if self.is_postgres:
+                self.session.execute(
+                    text("SELECT setval('revision_seq', :value)"), {"value": self._last_revision}
+                )
+            else:
+                self.session.execute(
+                    update(RevisionCounter)
+                    .where(RevisionCounter.id == 1)
+                    .values(value=self._last_revision)
+                )
+        self.notify()
 
     def committed_revision(self) -> int:
         """The last revision handed out (under the writer lock: nobody else takes one)."""
@@ -71,16 +98,45 @@ class WriteTransaction:
         return int(self.session.scalar(select(RevisionCounter.value)) or 0)
 
     def get(self, kind: str, namespace: str, name: str) -> StoredObject | None:
-        return self.session.get(StoredObject, (kind, namespace, name))
+        key = (kind, namespace, name)
+        if key in self._rows:
+            return self._rows[key]
+        # Rows this transaction wrote are all in _rows: no need to flush them first (the flush
+        # at commit then inserts the whole batch at once).
+        with self.session.no_autoflush:
+            row = self.session.get(StoredObject, key)
+        self._rows[key] = row
+        if row is None:
+            self._absent_before.add(key)
+        return row
+
+    def prefetch(self, keys: Iterable[Key]) -> None:
+        """Read the rows of many keys in one query (a group commit's writes name theirs)."""
+        wanted = [key for key in dict.fromkeys(keys) if key not in self._rows]
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = select(StoredObject).where(
+                tuple_(StoredObject.kind, StoredObject.namespace, StoredObject.name).in_(chunk)
+            )
+            with self.session.no_autoflush:
+                found = {(r.kind, r.namespace, r.name): r for r in self.session.scalars(query)}
+            for key in chunk:
+                row = found.get(key)
+                self._rows[key] = row
+                if row is None:
+                    self._absent_before.add(key)
 
     def exists(self, kind: str, namespace: str, name: str) -> bool:
         return self.get(kind, namespace, name) is not None
 
     def begin_write(self) -> None:
         """Start one user write: the objects it changes from here on share a new revision.
-        A transaction may carry several writes (group commit), each with its own revision."""
+        A transaction may carry several writes (group commit), each with its own revision.
+        `mutated` tells afterwards whether the write changed anything: a write that fails
+        before it did needs no rollback."""
         self._revision = None
         self._entries = {}
+        self.mutated = False
 
     @property
     def revision(self) -> int:
@@ -90,8 +146,10 @@ class WriteTransaction:
         return self._revision
 
     def _log(self, operation: str, kind: str, namespace: str, name: str) -> int:
+        self.mutated = True
         revision = self.revision
         key = (kind, namespace, name)
+        self._written.add(key)
         entry = self._entries.get(key)
         if entry is not None:  # the same object twice in one write: one row, net operation
             if not (entry.operation == "ADDED" and operation == "MODIFIED"):
@@ -143,25 +201,50 @@ class WriteTransaction:
         row.labels = labels
         row.annotations = annotations
         row.spec = spec
-        self.session.flush()
-        return row
+        self._remember(row)
+        return row  # inserted or updated by the flush at commit (or before the next query)
 
     def delete(self, row: StoredObject) -> int:
         revision = self._log("DELETED", row.kind, row.namespace, row.name)
         self.release_claims(row.kind, row.namespace, row.name)
         self.session.delete(row)
         self.session.flush()
+        key = (row.kind, row.namespace, row.name)
+        self._rows[key] = None
+        listed = self._kind_lists.get((row.kind, row.namespace))
+        if listed is not None:
+            listed.pop(row.name, None)
         return revision
+
+    def _remember(self, row: StoredObject) -> None:
+        self._rows[(row.kind, row.namespace, row.name)] = row
+        listed = self._kind_lists.get((row.kind, row.namespace))
+        if listed is not None:
+            listed[row.name] = row
 
     def rows_in_namespace(self, namespace: str) -> list[StoredObject]:
         query = select(StoredObject).where(StoredObject.namespace == namespace)
         return list(self.session.scalars(query.order_by(StoredObject.kind, StoredObject.name)))
 
     def rows_of_kind(self, kind: str, namespace: str) -> list[StoredObject]:
-        query = select(StoredObject).where(
-            StoredObject.kind == kind, StoredObject.namespace == namespace
-        )
-        return list(self.session.scalars(query.order_by(StoredObject.name)))
+        """Objects of a kind in a namespace, by name; read once per transaction."""
+        listed = self._kind_lists.get((kind, namespace))
+        if listed is None:
+            query = select(StoredObject).where(
+                StoredObject.kind == kind, StoredObject.namespace == namespace
+            )
+            with self.session.no_autoflush:  # what this transaction wrote is merged below
+                listed = {row.name: row for row in self.session.scalars(query)}
+            for row in listed.values():
+                self._rows.setdefault((row.kind, row.namespace, row.name), row)
+            for (k, ns, name), known in self._rows.items():
+                if (k, ns) == (kind, namespace):
+                    if known is None:
+                        listed.pop(name, None)
+                    else:
+                        listed[name] = known
+            self._kind_lists[(kind, namespace)] = listed
+        return [listed[name] for name in sorted(listed)]
 
     # Claims: uniqueness across objects.
     def claim_owners(self, claims: Iterable[str]) -> dict[str, Claim]:
@@ -176,6 +259,10 @@ class WriteTransaction:
         return list(rows)
 
     def release_claims(self, kind: str, namespace: str, name: str) -> None:
+        self.mutated = True
+        key = (kind, namespace, name)
+        if key in self._absent_before and key not in self._written:
+            return  # a new object of this transaction that has not claimed anything yet
         self.session.execute(
             delete(Claim).where(
                 Claim.kind == kind, Claim.namespace == namespace, Claim.name == name
@@ -184,6 +271,7 @@ class WriteTransaction:
 
     def set_claims(self, kind: str, namespace: str, name: str, claims: Iterable[str]) -> None:
         self.release_claims(kind, namespace, name)
+        self.mutated = True
         for claim in sorted(set(claims)):
             self.session.add(Claim(claim=claim, kind=kind, namespace=namespace, name=name))
 
