@@ -95,13 +95,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.feed = feed
     app.state.metrics = metrics
     app.state.tokens = TokenStore(store)
+    feed.on_revocation.append(app.state.tokens.forget)
     app.state.writer = IntentWriter(
         store, settings.node_ports, ClusterIPAllocator(parse_service_cidrs(settings.service_cidrs))
     )
     install_handlers(app)
-    app.middleware("http")(metrics.middleware)
-    app.middleware("http")(docs_policy.same_origin_only)
-    app.middleware("http")(access_log.access_log)
+    app.add_middleware(metrics.middleware)
+    app.add_middleware(docs_policy.SameOriginOnly)
+    app.add_middleware(access_log.AccessLog)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AllowedMethods, routes=app.router.routes)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and 503s

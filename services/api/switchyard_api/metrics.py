@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ApiMetrics:
@@ -46,23 +44,34 @@ class ApiMetrics:
             registry=self.registry,
         )
 
-    async def middleware(
-        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = _route_template(request)
-            self.requests.labels(route, request.method, str(status)).inc()
-            elapsed = time.perf_counter() - started
-            self.latency.labels(route, request.method, str(status)).observe(elapsed)
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Counts and times every HTTP request by route template (plain ASGI)."""
+
+        async def observe(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            status = 500
+
+            async def send_observed(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                await send(message)
+
+            try:
+                await app(scope, receive, send_observed)
+            finally:
+                route, method = _route_template(scope), scope["method"]
+                self.requests.labels(route, method, str(status)).inc()
+                elapsed = time.perf_counter() - started
+                self.latency.labels(route, method, str(status)).observe(elapsed)
+
+        return observe
 
 
-def _route_template(request: Request) -> str:
+def _route_template(scope: Scope) -> str:
     # The template, not the raw path: label cardinality must not grow with object names.
-    route = request.scope.get("route")
+    route = scope.get("route")
     return str(getattr(route, "path", "unmatched"))

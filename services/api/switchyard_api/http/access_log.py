@@ -1,49 +1,77 @@
 """One access-log line per request (logger `switchyard.access`): method, path, status,
 duration and the request id (taken from X-Request-ID or made up, and echoed back). Health
-and metrics probes are not logged."""
+and metrics probes are not logged.
+
+Plain ASGI, not Starlette's BaseHTTPMiddleware: that one costs a task group and two memory
+streams per request, a large share of a write's CPU time (benchmarks/api_writes.py)."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("switchyard.access")
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 REQUEST_ID = "X-Request-ID"
+_REQUEST_ID_HEADER = REQUEST_ID.lower().encode()
 
 
-def _request_id(request: Request) -> str:
-    given = request.headers.get(REQUEST_ID, "")
-    if 0 < len(given) <= 128 and given.isascii() and given.isprintable():
-        return given
+def _request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == _REQUEST_ID_HEADER:
+            given = str(value.decode("latin-1"))
+            if 0 < len(given) <= 128 and given.isascii() and given.isprintable():
+                return given
+            break
     return uuid.uuid4().hex
 
 
-async def access_log(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request_id = _request_id(request)
-    request.state.request_id = request_id
-    started = time.perf_counter()
-    response = await call_next(request)
-    response.headers[REQUEST_ID] = request_id
-    if request.url.path not in PROBES:
-        log.info(
-            "%s %s %d",
-            request.method,
-            request.url.path,
-            response.status_code,
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "client": request.client.host if request.client else None,
-            },
-        )
-    return response
+class AccessLog:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                message = {
+                    **message,
+                    "headers": [
+                        *message.get("headers", []),
+                        (_REQUEST_ID_HEADER, request_id.encode()),
+                    ],
+                }
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            path = scope.get("path", "")
+            if path not in PROBES:
+                client = scope.get("client")
+                log.info(
+                    "%s %s %d",
+                    scope["method"],
+                    path,
+                    status,
+                    extra={
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client": client[0] if client else None,
+                    },
+                )

@@ -32,19 +32,26 @@ class AllowedMethods:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        allowed = allowed_methods(self.routes, scope["path"])
-        allow = ", ".join(allowed).encode()
-        if allowed and scope["method"] == "OPTIONS":
-            await send(
-                {"type": "http.response.start", "status": 204, "headers": [(b"allow", allow)]}
-            )
-            await send({"type": "http.response.body", "body": b""})
-            return
+        if scope["method"] == "OPTIONS":
+            allowed = allowed_methods(self.routes, scope["path"])
+            if allowed:
+                allow = ", ".join(allowed).encode()
+                await send(
+                    {"type": "http.response.start", "status": 204, "headers": [(b"allow", allow)]}
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return
 
         async def send_with_allow(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
-                message = {**message, "headers": [*headers, (b"allow", allow)]}
+            # Matching every route per method is costly: only for the (rare) 405.
+            if message["type"] == "http.response.start" and message["status"] == 405:
+                allowed = allowed_methods(self.routes, scope["path"])
+                if allowed:
+                    allow = ", ".join(allowed).encode()
+                    headers = [
+                        (k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"
+                    ]
+                    message = {**message, "headers": [*headers, (b"allow", allow)]}
             await send(message)
 
         await self.app(scope, receive, send_with_allow)
