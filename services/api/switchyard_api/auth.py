@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select, text
+from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError
 from .store.models import ApiToken
@@ -28,9 +30,28 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# How long a token's role is answered from memory. A revocation clears the memory of this
+# replica at once and of the others on its NOTIFY; this bounds the case of a lost NOTIFY.
+ROLE_CACHE_SECONDS = 1.0
+ROLE_CACHE_ENTRIES = 10_000
+
+
 class TokenStore:
     def __init__(self, store: IntentStore) -> None:
         self.store = store
+        # token hash -> (role, when read): a database query per request cost a round trip
+        # and a thread hop on every write. Unknown tokens are never kept (no memory to fill).
+        self._roles: dict[str, tuple[str, float]] = {}
+
+    def cached_role(self, token: str) -> str | None:
+        found = self._roles.get(hash_token(token))
+        if found is None or time.monotonic() - found[1] > ROLE_CACHE_SECONDS:
+            return None
+        return found[0]
+
+    def forget(self) -> None:
+        """Thread-safe: drop every remembered role (a token was revoked somewhere)."""
+        self._roles = {}
 
     def create(
         self, role: Role, description: str = "", node: str | None = None
@@ -65,6 +86,7 @@ class TokenStore:
             else:
                 row.token_hash = hash_token(token)
                 row.role = role
+        self.forget()
 
     def lookup(self, token: str) -> ApiToken | None:
         with self.store.read() as session:
@@ -72,7 +94,12 @@ class TokenStore:
 
     def role_of(self, token: str) -> str | None:
         row = self.lookup(token)
-        return row.role if row is not None else None
+        if row is None:
+            return None
+        if len(self._roles) >= ROLE_CACHE_ENTRIES:
+            self._roles = {}
+        self._roles[row.token_hash] = (row.role, time.monotonic())
+        return row.role
 
     def node_of(self, token: str) -> str | None:
         """The node an agent token is bound to; None for any other token."""
@@ -110,23 +137,25 @@ class TokenStore:
                     text("SELECT pg_notify(:channel, :payload)"),
                     {"channel": NOTIFY_CHANNEL, "payload": REVOKED_PAYLOAD},
                 )
-            return True
+        self.forget()  # after the commit: nothing can read the deleted row back in meanwhile
+        return True
 
 
 bearer = HTTPBearer(auto_error=False, description="A token from `switchyard-api token create`")
 
 
-def require(role: Role) -> Callable[..., str]:
+def require(role: Role) -> Callable[..., Awaitable[str]]:
     """A dependency that admits requests whose token has at least `role`."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> str:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, "Unauthorized", "missing bearer token")
         tokens: TokenStore = request.app.state.tokens
-        granted = tokens.role_of(credentials.credentials)
+        token = credentials.credentials
+        granted = tokens.cached_role(token) or await run_in_threadpool(tokens.role_of, token)
         if granted is None:
             raise ApiError(401, "Unauthorized", "invalid or revoked token")
         if ROLE_RANK.get(granted, 0) < ROLE_RANK[role]:
