@@ -81,6 +81,10 @@ def allocate_node_ports(
         used.add(free)
 
 
+# The kinds that claim anything (claims_of): every other kind's writes skip the claims table.
+CLAIMING_KINDS = (SERVICE, LOAD_BALANCER)
+
+
 def claims_of(info: KindInfo, spec: StrictModel) -> list[tuple[str, str]]:
     """(claim, what it means for a human) pairs that must be unique across objects."""
     claims: list[tuple[str, str]] = []
@@ -115,6 +119,8 @@ def claims_of(info: KindInfo, spec: StrictModel) -> list[tuple[str, str]]:
 def take_claims(
     tx: WriteTransaction, info: KindInfo, namespace: str, name: str, spec: StrictModel
 ) -> None:
+    if info not in CLAIMING_KINDS:
+        return  # nothing to check and nothing held: no claims query, no DELETE
     claims = claims_of(info, spec)
     owners = tx.claim_owners(c for c, _ in claims)
     for claim, meaning in claims:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -124,9 +125,30 @@ def check_port_name(value: str) -> str:
     return value
 
 
+def _is_canonical_ipv4(value: str) -> bool:
+    """Dotted quad without leading zeros: what ipaddress accepts and prints unchanged. Bulk
+    endpoint writes validate hundreds of addresses per request; this is ~10x cheaper."""
+    parts = value.split(".")
+    return len(parts) == 4 and all(
+        0 < len(p) <= 3
+        and p.isdigit()
+        and p.isascii()
+        and (p == "0" or p[0] != "0")
+        and int(p) <= 255
+        for p in parts
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _canonical_ip(value: str) -> str:
+    if _is_canonical_ipv4(value):
+        return value
+    return str(ipaddress.ip_address(value))
+
+
 def check_ip(value: str) -> str:
     try:
-        return str(ipaddress.ip_address(value))
+        return _canonical_ip(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a valid IPv4 or IPv6 address") from None
 
@@ -140,8 +162,11 @@ def check_cidr(value: str) -> str:
         raise ValueError(f"{value!r} is not a valid CIDR: {exc}") from None
 
 
+@functools.lru_cache(maxsize=65_536)
 def ip_family(value: str) -> int:
     """4 or 6 for an address or a CIDR."""
+    if _is_canonical_ipv4(value):
+        return 4
     return ipaddress.ip_network(value, strict=False).version
 
 
