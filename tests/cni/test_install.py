@@ -239,3 +239,30 @@ async def test_the_installed_plugin_attaches_a_pod_from_the_node_cidr(
     deleted = await asyncio.to_thread(cni, "DEL", config, container, netns, plugin=plugin)
     assert deleted.code == 0, deleted.output
     assert allocated(tmp_path) == [] and netns.ip("link", "show", "eth0") == ""
+
+
+async def test_a_template_sets_the_other_fields_and_a_bad_one_is_refused(tmp_path: Path) -> None:
+    documented = Path(__file__).resolve().parents[2] / "deploy/cni/10-switchyard.conflist"
+    template = json.loads(documented.read_text())
+    template["plugins"][0].update(mode="memif", mtu=9000)
+    template["plugins"].append({"type": "portmap", "capabilities": {"portMappings": True}})
+    (tmp_path / "template.conflist").write_text(json.dumps(template))
+    done = await install(
+        None, tmp_path, "--pod-cidr=10.7.0.0/24", "--template", str(tmp_path / "template.conflist")
+    )
+    assert done.code == 0, done.stderr
+    written = json.loads(installed(tmp_path)[1].read_text())
+    entry = assert_valid_conflist(written)
+    assert (entry["mode"], entry["mtu"]) == ("memif", 9000)
+    assert entry["ipam"]["ranges"] == [[{"subnet": "10.7.0.0/24", "gateway": "10.7.0.1"}]]
+    assert written["plugins"][1] == template["plugins"][1]  # chained plugins are kept
+
+    del template["plugins"][0]["ipam"]
+    (tmp_path / "bad.conflist").write_text(json.dumps(template))
+    fresh = tmp_path / "fresh"
+    refused = await install(
+        None, fresh, "--pod-cidr=10.7.0.0/24", "--template", str(tmp_path / "bad.conflist")
+    )
+    assert refused.code == 1 and refused.stderr.count("\n") == 1
+    assert "needs ipam of type host-local" in refused.stderr
+    assert not fresh.exists()
