@@ -191,4 +191,16 @@ def test_agent_installs_alone_in_a_fresh_venv(tmp_path: Path) -> None:
         [str(agent), "--version"], capture_output=True, text=True, env=env, check=False
     )
     assert version.returncode == 0, version.stderr
+    # What the DaemonSet's install-cni runs, from a regular (not editable) install as in the image.
+    cni = [str(target / "bin" / "switchyard-cni")]
+    dirs = [f"--bin-dir={tmp_path / 'bin'}", f"--conf-dir={tmp_path / 'net.d'}"]
+    done = subprocess.run(
+        [*cni, "install", *dirs, "--pod-cidr=10.1.1.0/24"], capture_output=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    plugin = subprocess.run(
+        [str(tmp_path / "bin" / "switchyard-cni")], env={"CNI_COMMAND": "VERSION"},
+        input=b"{}", capture_output=True, check=False,
+    )  # fmt: skip
+    assert plugin.returncode == 0 and b"1.0.0" in plugin.stdout, plugin.stderr
     shutil.rmtree(target)

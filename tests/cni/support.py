@@ -121,8 +121,10 @@ def cni(
     ifname: str = "eth0",
     pod: tuple[str, str] | None = ("default", "web-1"),
     extra_args: str = "",
+    plugin: Path = PLUGIN,
 ) -> Outcome:
-    """One plugin invocation with the environment and stdin a runtime sends."""
+    """One plugin invocation with the environment and stdin a runtime sends (by default of
+    the venv's console script; `plugin`: e.g. one `switchyard-cni install` put somewhere)."""
     args = ["IgnoreUnknown=1"]
     if pod is not None:
         args += [f"K8S_POD_NAMESPACE={pod[0]}", f"K8S_POD_NAME={pod[1]}"]
@@ -136,10 +138,10 @@ def cni(
         "CNI_NETNS": netns.path if netns is not None else "",
         "CNI_IFNAME": ifname,
         "CNI_ARGS": ";".join(args),
-        "CNI_PATH": f"{CNI_BIN}:{PLUGIN.parent}",
+        "CNI_PATH": f"{CNI_BIN}:{plugin.parent}",
     }
     done = subprocess.run(
-        [str(PLUGIN)],
+        [str(plugin)],
         input=json.dumps(config).encode(),
         env=env,
         capture_output=True,

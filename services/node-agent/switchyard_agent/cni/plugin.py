@@ -193,4 +193,9 @@ def run(environ: Mapping[str, str], stdin: IO[bytes], stdout: IO[str]) -> int:
 def main() -> int:
     import os
 
+    # A runtime runs the plugin without arguments; `switchyard-cni install ...` puts it on a host.
+    if sys.argv[1:2] == ["install"]:
+        from .install import main as install
+
+        return install(sys.argv[2:])
     return run(os.environ, sys.stdin.buffer, sys.stdout)
