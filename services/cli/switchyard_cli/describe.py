@@ -40,6 +40,21 @@ def block(title: str, value: Any) -> str:
     return f"{title}:\n" + "\n".join("  " + line for line in text.splitlines())
 
 
+def pending_lines(status: dict[str, Any]) -> list[str]:
+    """A node's pending objects, each with why it waits (the API lists the first 100)."""
+    count = int(status.get("pendingObjects") or 0)
+    listed = status.get("pending") or []
+    lines = ["Pending:" + (f"          {count} object(s)" if count else "          <none>")]
+    for item in listed:
+        waits = ", ".join(item.get("waitingFor") or []) or "-"
+        lines.append(f"  {item.get('key')}")
+        lines.append(f"    waits for:  {waits}")
+        lines.append(f"    reason:     {item.get('reason') or '-'}")
+    if count > len(listed):
+        lines.append(f"  ... and {count - len(listed)} more not listed")
+    return lines
+
+
 def describe_text(kind: Kind, document: dict[str, Any], changes: list[str]) -> str:
     metadata = document["metadata"]
     lines = [f"Name:             {metadata['name']}"]
@@ -58,7 +73,8 @@ def describe_text(kind: Kind, document: dict[str, Any], changes: list[str]) -> s
     lines.append(block("Spec", body.get("spec", body)))
     status = document.get("status") or {}
     if kind.kind == "Node":
-        lines.append(block("Status", status))
+        lines.append(block("Status", {k: v for k, v in status.items() if k != "pending"}))
+        lines += pending_lines(status)
     elif "totalNodes" in status:
         lines.append(
             f"Convergence:      {status['appliedNodes']}/{status['totalNodes']} nodes applied "

@@ -13,10 +13,8 @@ from .state import global_options, state
 
 
 def pending(node: dict[str, Any]) -> str:
-    value = node.get("pendingObjects")
-    if isinstance(value, list):  # objects with the dependency each waits for
-        return ", ".join(f"{p.get('key')} (waits for {p.get('waitsFor')})" for p in value) or "0"
-    return str(value or 0)
+    # The count only: `describe node NAME` lists the objects with what each waits for.
+    return str(node.get("pendingObjects") or 0)
 
 
 @click.command()
@@ -39,6 +37,8 @@ def status() -> None:
         )
     if body["nodes"]:
         console().print(grid)
+        if any(node.get("pendingObjects") for node in body["nodes"]):
+            click.echo("what pending objects wait for: switchyard describe node NAME")
     else:
         click.echo("no nodes")
     for problem in body.get("compileErrors") or []:

@@ -49,7 +49,7 @@ from .metrics import AgentMetrics
 from .persistence import ConfigStore
 from .reconciler import Reconciler, RetryPolicy
 from .settings import AgentSettings
-from .sink import MAX_STATUS_KEYS, ApplyOutcome
+from .sink import MAX_STATUS_KEYS, ApplyOutcome, fill_pending
 from .stream import Backoff, StreamClient, channel_credentials
 from .worker import Worker
 
@@ -338,12 +338,12 @@ class Agent:
 
     def status(self) -> dpb.Status:
         view = self._worker.view
-        status = dpb.Status()
+        status = dpb.Status(pending_count=0)  # said even when 0: older agents never say it
         if view.revision is not None:
             status.applied_revision = view.revision
         suspended: tuple[str, ...] = ()
         if view.result is not None:
-            status.pending_keys.extend(view.result.pending[:MAX_STATUS_KEYS])
+            fill_pending(status, view.result)
             status.retrying_keys.extend(view.result.retrying[:MAX_STATUS_KEYS])
             suspended = view.result.suspended
         errors = sorted(view.errors().items())

@@ -10,10 +10,20 @@ from typing import Final, Protocol
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard.v1 import nodeconfig_pb2 as pb
 from switchyard_contract.codec import CodecError, from_proto
+from switchyard_contract.limits import (
+    MAX_ERROR_KEY_CHARS,
+    MAX_PENDING_REASON_CHARS,
+    MAX_PENDING_WAITING_FOR,
+    MAX_STATUS_PENDING,
+    clip,
+)
+from switchyard_contract.limits import MAX_STATUS_KEYS as _MAX_STATUS_KEYS
 from switchyard_contract.nodeconfig import NodeObject
 
-# Status messages list at most this many pending keys (the count is in the metrics).
-MAX_STATUS_KEYS: Final = 1000
+from .reconciler import ApplyResult
+
+# Status messages list at most this many pending keys (pending_count says how many in all).
+MAX_STATUS_KEYS: Final = _MAX_STATUS_KEYS
 
 
 def decode_objects(
@@ -33,6 +43,23 @@ def decode_objects(
             errors.setdefault(obj.key, "cannot decode: duplicate key")
             continue
         into[obj.key] = obj
+
+
+def fill_pending(status: dpb.Status, result: ApplyResult) -> None:
+    """The node's pending objects into `status`, within the controller's limits: the exact
+    count, the first keys (for controllers that read only those), and the first objects
+    with what each waits for."""
+    status.pending_count = len(result.pending)
+    status.pending_keys.extend(result.pending[:MAX_STATUS_KEYS])
+    for waiting in result.waiting[:MAX_STATUS_PENDING]:
+        status.pending.add(
+            key=clip(waiting.key, MAX_ERROR_KEY_CHARS),
+            waiting_for=[
+                clip(dep, MAX_ERROR_KEY_CHARS)
+                for dep in waiting.waiting_for[:MAX_PENDING_WAITING_FOR]
+            ],
+            reason=clip(waiting.reason, MAX_PENDING_REASON_CHARS),
+        )
 
 
 @dataclass(frozen=True, slots=True)

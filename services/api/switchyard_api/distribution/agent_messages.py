@@ -1,7 +1,10 @@
 """What the controller accepts from an agent beyond the protobuf schema: the limits of
-switchyard_contract.limits. A message outside them is a protocol error."""
+switchyard_contract.limits. A message outside them is a protocol error. Also how a Status's
+pending objects read, whether an agent sends them with their reasons or (older) keys only."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from switchyard.v1 import distribution_pb2 as dpb
 from switchyard_contract.limits import (
@@ -11,7 +14,10 @@ from switchyard_contract.limits import (
     MAX_ERROR_KEY_CHARS,
     MAX_ERROR_MESSAGE_CHARS,
     MAX_NACK_ERRORS,
+    MAX_PENDING_REASON_CHARS,
+    MAX_PENDING_WAITING_FOR,
     MAX_STATUS_KEYS,
+    MAX_STATUS_PENDING,
 )
 
 
@@ -46,4 +52,48 @@ def status_problem(status: dpb.Status) -> str | None:
     for name, state in status.components.items():
         if len(name) > MAX_COMPONENT_CHARS or len(state) > MAX_COMPONENT_CHARS:
             return f"Status.components entries are at most {MAX_COMPONENT_CHARS} characters"
+    return pending_problem(status)
+
+
+def pending_problem(status: dpb.Status) -> str | None:
+    """Status.pending and pending_count: bounded, and a count no smaller than what is listed."""
+    if len(status.pending) > MAX_STATUS_PENDING:
+        return f"Status lists {len(status.pending)} pending objects; at most {MAX_STATUS_PENDING}"
+    if status.HasField("pending_count"):
+        listed = max(len(status.pending), len(status.pending_keys))
+        if status.pending_count < listed:
+            return f"Status.pending_count is {status.pending_count}, but {listed} are listed"
+    for index, pending in enumerate(status.pending):
+        where = f"Status.pending[{index}]"
+        if not pending.key:
+            return f"{where}.key is empty"
+        if len(pending.key) > MAX_ERROR_KEY_CHARS:
+            return f"{where}.key is longer than {MAX_ERROR_KEY_CHARS} characters"
+        if len(pending.waiting_for) > MAX_PENDING_WAITING_FOR:
+            return (
+                f"{where} ({pending.key}) lists {len(pending.waiting_for)} dependencies; "
+                f"at most {MAX_PENDING_WAITING_FOR}"
+            )
+        if any(len(dep) > MAX_ERROR_KEY_CHARS for dep in pending.waiting_for):
+            return f"{where}.waiting_for entries are at most {MAX_ERROR_KEY_CHARS} characters"
+        if len(pending.reason) > MAX_PENDING_REASON_CHARS:
+            return f"{where}.reason is longer than {MAX_PENDING_REASON_CHARS} characters"
     return None
+
+
+# What a node's status says for a pending key an (older) agent sent without its reason.
+UNEXPLAINED = "not said: the agent reports pending keys only"
+
+
+def reported_pending(status: dpb.Status, listed: int) -> tuple[int, list[dict[str, Any]]]:
+    """How many objects are pending on the node, and at most `listed` of them with what each
+    waits for. An agent without `pending_count` sends keys only: the count is theirs."""
+    if not status.HasField("pending_count"):
+        keys = status.pending_keys[:listed]
+        return len(status.pending_keys), [
+            {"key": key, "waitingFor": [], "reason": UNEXPLAINED} for key in keys
+        ]
+    return status.pending_count, [
+        {"key": p.key, "waitingFor": list(p.waiting_for), "reason": p.reason}
+        for p in status.pending[:listed]
+    ]

@@ -20,10 +20,11 @@ from switchyard_contract.nodeconfig import NodeDelta
 from ..auth import TokenStore
 from ..settings import Settings
 from ..store.attachments import ReportedAttachment, acceptable, record_report
-from .agent_messages import hello_problem, nack_problem, status_problem
+from .agent_messages import hello_problem, nack_problem, reported_pending, status_problem
 from .hub import DistributionHub
 from .intent_state import merge_deltas
 from .session import AgentSession
+from .status import PENDING_LISTED
 
 log = logging.getLogger("switchyard.distribution")
 SERVICE = "switchyard.v1.Distribution"
@@ -149,11 +150,13 @@ class DistributionService:
             reported = message.status
             if (problem := status_problem(reported)) is not None:
                 return problem
+            count, pending = reported_pending(reported, PENDING_LISTED)
             status.agent_status(
                 session.node,
                 dict(reported.components),
-                len(reported.pending_keys),
+                count,
                 list(reported.retrying_keys),
+                pending,
             )
         else:
             return f"unexpected {kind or 'empty message'}"

@@ -24,6 +24,7 @@ log = logging.getLogger("switchyard.distribution")
 REPORTS_KEPT_PER_NODE = 100
 PRUNE_EVERY_FLUSHES = 50
 RETRYING_LISTED = 100  # a node's status names at most this many retrying objects
+PENDING_LISTED = 100  # ... and explains at most this many pending ones (the count is exact)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class NodeState:
     pendingObjects: int = 0
     acked: bool = False  # the agent's answer for appliedRevision was an ACK
     retryingObjects: list[str] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)  # {key, waitingFor, reason}
 
     @property
     def dataplanes_down(self) -> list[str]:
@@ -59,6 +61,7 @@ class NodeState:
             "converged": self.connected and self.acked and not self.dataplanes_down,
             "dataplanesDown": self.dataplanes_down,
             "retryingObjects": self.retryingObjects,
+            "pending": self.pending,
         }
 
 
@@ -121,13 +124,16 @@ class NodeStatusRecorder:
         dataplanes: dict[str, str],
         pending: int,
         retrying: list[str] | None = None,
+        waiting: list[dict[str, Any]] | None = None,
     ) -> None:
-        """The agent's own view: its dataplanes' connection state, waiting objects and the
-        failed objects it retries by itself."""
+        """The agent's own view: its dataplanes' connection state, how many objects wait (and
+        the first of them with what each waits for) and the failed objects it retries by
+        itself."""
         with self._lock:
             state = self._state(node)
             state.lastSeen, state.dataplanes, state.pendingObjects = utc_now(), dataplanes, pending
             state.retryingObjects = sorted(retrying or ())[:RETRYING_LISTED]
+            state.pending = list(waiting or ())[:PENDING_LISTED]
             self._dirty.add(node)
 
     # Called from a worker thread.

@@ -78,6 +78,19 @@ class ObjectError(StrictModel):
     message: str
 
 
+class PendingObject(StrictModel):
+    key: str = Field(description="the node object held back, e.g. interface/tap3")
+    waitingFor: list[str] = Field(
+        default_factory=list,
+        description="keys of the dependencies it waits for; empty when it waits for no object "
+        "(a disconnected dataplane, a deletion deferred while others use it)",
+    )
+    reason: str = Field(
+        default="",
+        description="e.g. waiting for vpp-interface/tap3 (the dataplane does not have it yet)",
+    )
+
+
 class NodeStatus(StrictModel):
     """Reported by the distribution service; read-only for clients."""
 
@@ -96,6 +109,11 @@ class NodeStatus(StrictModel):
         default_factory=dict, description='as the agent reports them, e.g. {"vpp": "connected"}'
     )
     pendingObjects: int = Field(default=0, description="objects waiting on a dependency")
+    pending: list[PendingObject] = Field(
+        default_factory=list,
+        description="the pending objects with what each waits for, sorted by key (at most 100 "
+        "listed; pendingObjects counts them all)",
+    )
     acked: bool = Field(
         default=False,
         description="the agent ACKed appliedRevision: every object applied, or waiting only "

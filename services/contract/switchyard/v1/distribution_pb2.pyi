@@ -350,12 +350,18 @@ class Status(_message.Message):
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     COMPONENTS_FIELD_NUMBER: _builtins.int
     RETRYING_KEYS_FIELD_NUMBER: _builtins.int
+    PENDING_FIELD_NUMBER: _builtins.int
+    PENDING_COUNT_FIELD_NUMBER: _builtins.int
     applied_revision: _builtins.int
     """Absent when no revision has been applied yet."""
     last_error: _builtins.str
+    pending_count: _builtins.int
+    """How many objects are pending in all, however many are listed; absent from older agents."""
     @_builtins.property
     def pending_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Keys of objects not (yet) in their desired state."""
+        """Keys of objects not (yet) in their desired state (at most MAX_STATUS_KEYS). Kept for
+        older controllers; newer ones read `pending` and `pending_count` when present.
+        """
 
     @_builtins.property
     def components(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
@@ -367,6 +373,12 @@ class Status(_message.Message):
         every resync of their dataplane): a NACKed object is not given up on.
         """
 
+    @_builtins.property
+    def pending(self) -> _containers.RepeatedCompositeFieldContainer[Global___PendingObject]:
+        """The pending objects with what each waits for, sorted by key; at most MAX_STATUS_PENDING
+        of them (older agents send none: the controller then knows only pending_keys).
+        """
+
     def __init__(
         self,
         *,
@@ -375,16 +387,59 @@ class Status(_message.Message):
         last_error: _builtins.str = ...,
         components: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         retrying_keys: _abc.Iterable[_builtins.str] | None = ...,
+        pending: _abc.Iterable[Global___PendingObject] | None = ...,
+        pending_count: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision", "applied_revision", b"applied_revision"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision", "_pending_count", b"_pending_count", "applied_revision", b"applied_revision", "pending_count", b"pending_count"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision", "applied_revision", b"applied_revision", "components", b"components", "last_error", b"last_error", "pending_keys", b"pending_keys", "retrying_keys", b"retrying_keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision", "_pending_count", b"_pending_count", "applied_revision", b"applied_revision", "components", b"components", "last_error", b"last_error", "pending", b"pending", "pending_count", b"pending_count", "pending_keys", b"pending_keys", "retrying_keys", b"retrying_keys"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__applied_revision: _TypeAlias = _typing.Literal["applied_revision"]  # noqa: Y015
     _WhichOneofArgType__applied_revision: _TypeAlias = _typing.Literal["_applied_revision", b"_applied_revision"]  # noqa: Y015
+    _WhichOneofReturnType__pending_count: _TypeAlias = _typing.Literal["pending_count"]  # noqa: Y015
+    _WhichOneofArgType__pending_count: _TypeAlias = _typing.Literal["_pending_count", b"_pending_count"]  # noqa: Y015
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__applied_revision) -> _WhichOneofReturnType__applied_revision | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__pending_count) -> _WhichOneofReturnType__pending_count | None: ...
 
 Global___Status: _TypeAlias = Status  # noqa: Y015
+
+@_typing.final
+class PendingObject(_message.Message):
+    """An object the agent holds back, and why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_FIELD_NUMBER: _builtins.int
+    WAITING_FOR_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    key: _builtins.str
+    """NodeObject.key"""
+    reason: _builtins.str
+    """Why, in a few words: "waiting for vpp-interface/tap3 (not in VPP yet: created by the CNI
+    plugin)", "vpp disconnected: waiting for resync".
+    """
+    @_builtins.property
+    def waiting_for(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The keys of the dependencies it waits for (at most MAX_PENDING_WAITING_FOR); empty when it
+        waits for no object: a disconnected dataplane, a deletion deferred while others use it.
+        """
+
+    def __init__(
+        self,
+        *,
+        key: _builtins.str = ...,
+        waiting_for: _abc.Iterable[_builtins.str] | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "reason", b"reason", "waiting_for", b"waiting_for"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PendingObject: _TypeAlias = PendingObject  # noqa: Y015
 
 @_typing.final
 class ControllerMessage(_message.Message):

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..descriptors import Descriptor
-from . import host_interface_key
+from ..descriptors import ConnectionLost, Descriptor
+from . import HOST_INTERFACE_KIND, host_interface_key
 from .protocols import DataplaneDriver, DataplaneFacts, DriverUnavailable, InterfaceFacts
 from .recording import RecordingDataplane, RecordingDriver, recording_driver
 
@@ -75,15 +75,29 @@ class RecordingDataplaneDriver:
         return DataplaneFacts(version="recording", interfaces=interfaces)
 
 
+class RecordingInterfacesDriver(RecordingDataplaneDriver):
+    """The recording dataplane that has interfaces (VPP's stand-in): like the VPP driver it
+    reports an interface that is plugged or unplugged later, by an event and on a dump."""
+
+    def watch_interfaces(self, changed: Callable[[], None]) -> None:
+        self.dataplane.interface_watchers.append(changed)
+
+    def interface_keys(self) -> dict[str, object]:
+        if not self.dataplane.connected:
+            raise ConnectionLost(f"{self.name}: connection lost")
+        return {host_interface_key(name): name for name in set(self.dataplane.host_interfaces)}
+
+
 def recording_drivers(driver: RecordingDriver | None = None) -> list[RecordingDataplaneDriver]:
     """One adapter per dataplane of a recording driver (a new one by default)."""
     driver = driver or recording_driver()
-    return [
-        RecordingDataplaneDriver(
-            plane, [d for d in driver.descriptors if d.dataplane == plane.name]
-        )
-        for plane in (driver.vpp, driver.gobgp)
-    ]
+    drivers = []
+    for plane in (driver.vpp, driver.gobgp):
+        descriptors = [d for d in driver.descriptors if d.dataplane == plane.name]
+        has_interfaces = any(d.kind == HOST_INTERFACE_KIND for d in descriptors)
+        kind = RecordingInterfacesDriver if has_interfaces else RecordingDataplaneDriver
+        drivers.append(kind(plane, descriptors))
+    return drivers
 
 
 class VppDataplaneDriver:

@@ -84,6 +84,8 @@ class RecordingDataplane:
     host_interfaces: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
     connected: bool = True
+    # Called (from the plugging thread) when an interface comes or goes, like VPP's events.
+    interface_watchers: list[Callable[[], None]] = field(default_factory=list)
     _faults: list[_Fault] = field(default_factory=list)
     _next_id: int = 1
 
@@ -121,9 +123,15 @@ class RecordingDataplane:
     # -- changes behind the agent's back
     def plug(self, interface: str) -> None:
         self.host_interfaces.add(interface)
+        self._interfaces_changed()
 
     def unplug(self, interface: str) -> None:
         self.host_interfaces.discard(interface)
+        self._interfaces_changed()
+
+    def _interfaces_changed(self) -> None:
+        for watcher in list(self.interface_watchers):
+            watcher()
 
     def put_foreign(self, value: NodeObject) -> None:
         self.objects[value.key] = _Entry(value, self._new_id(), owned=False)

@@ -3,7 +3,7 @@
 from .core import Reconciler
 from .ordering import dependency_order
 from .passes import ApplyObserver
-from .result import ApplyResult, Failure
+from .result import ApplyResult, Failure, Waiting
 from .retry import RetryPolicy
 from .state import ObjectState, Status
 
@@ -15,5 +15,6 @@ __all__ = [
     "Reconciler",
     "RetryPolicy",
     "Status",
+    "Waiting",
     "dependency_order",
 ]

@@ -19,6 +19,17 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class Waiting:
+    """A pending object and why: the dependencies it waits for (empty when it waits for no
+    object: a disconnected dataplane, a deletion deferred while others use it) and a reason
+    a person can act on."""
+
+    key: str
+    waiting_for: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
     """`failures` and `pending` describe the whole node after the call (a NACK lists every
     error in effect at `revision`); the counters and `new_failures` only this call's work.
@@ -26,7 +37,7 @@ class ApplyResult:
     `not_applied` are the pending keys the node must not claim as applied: every pending key
     except those waiting (directly or through other such keys) for something only the outside
     brings (a pod interface VPP does not have yet). `retrying` are the failed keys that will be
-    tried again by themselves."""
+    tried again by themselves. `waiting` explains each pending key, in the same order."""
 
     revision: int
     failures: tuple[Failure, ...] = ()
@@ -38,6 +49,7 @@ class ApplyResult:
     suspended: tuple[str, ...] = ()  # dataplanes that lost their connection: resync them
     not_applied: tuple[Failure, ...] = ()
     retrying: tuple[str, ...] = ()
+    waiting: tuple[Waiting, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -14,8 +14,11 @@ from collections.abc import Collection, Mapping
 
 from ..descriptors import kind_of
 from .passes import Pass
-from .result import ApplyResult, Failure
+from .result import ApplyResult, Failure, Waiting
 from .state import ObjectState, Status
+
+# Characters of a failed dependency's message quoted in a pending object's reason.
+QUOTED_CHARS = 80
 
 
 def awaiting_outside(statuses: Mapping[str, Status], awaited_kinds: Collection[str]) -> set[str]:
@@ -41,6 +44,42 @@ def awaiting_outside(statuses: Mapping[str, Status], awaited_kinds: Collection[s
         return result
 
     return {key for key in statuses if awaits(key, set())}
+
+
+def why_missing(dep: str, statuses: Mapping[str, Status], awaited_kinds: Collection[str]) -> str:
+    """What stands between a dependency and its dependant, in a few words."""
+    status = statuses.get(dep)
+    if status is None:
+        if kind_of(dep) in awaited_kinds:
+            return "the dataplane does not have it yet"
+        return "not in the node's configuration"
+    if status.state is ObjectState.PENDING:
+        return "itself pending"
+    if status.state in (ObjectState.FAILED, ObjectState.RETRYING):
+        message = status.message
+        if len(message) > QUOTED_CHARS:
+            message = message[: QUOTED_CHARS - 1] + "…"
+        return f"failed: {message}"
+    return "not applied yet"
+
+
+def explain(
+    keys: Collection[str], statuses: Mapping[str, Status], awaited_kinds: Collection[str]
+) -> tuple[Waiting, ...]:
+    """Each pending key with what it waits for; the reason names why each dependency is
+    missing, e.g. "waiting for vpp-interface/tap3 (the dataplane does not have it yet)"."""
+    found = []
+    for key in keys:
+        status = statuses[key]
+        if status.waiting_for:
+            deps = ", ".join(
+                f"{dep} ({why_missing(dep, statuses, awaited_kinds)})" for dep in status.waiting_for
+            )
+            reason = f"waiting for {deps}"
+        else:
+            reason = status.message
+        found.append(Waiting(key, status.waiting_for, reason))
+    return tuple(found)
 
 
 def judge(
@@ -78,4 +117,5 @@ def judge(
         suspended=tuple(sorted(suspended)),
         not_applied=not_applied,
         retrying=retrying,
+        waiting=explain(pending, statuses, awaited_kinds),
     )
