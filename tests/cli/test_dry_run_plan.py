@@ -192,3 +192,30 @@ def test_dry_run_errors_client_dry_run_and_completion(
     words = {"COMP_WORDS": "switchyard apply --dry-run ", "COMP_CWORD": "3"}
     completed = cli(_SWITCHYARD_COMPLETE="bash_complete", **words)
     assert completed.stdout.splitlines() == ["plain,none", "plain,client", "plain,server"]
+
+
+def test_a_bgp_password_is_never_shown_and_is_no_difference(
+    server: LiveServer, cli: Cli, tmp_path: Path
+) -> None:
+    client = server.client()
+    seed(client)
+    bgp = {
+        "addresses": ["192.0.2.1"],
+        "uplinkInterface": "uplink0",
+        "bgp": {"asn": 65100, "routerId": "192.0.2.1"},
+    }
+    client.put("/v1/nodes/n1", json={"spec": bgp}).raise_for_status()
+    secret = "md5-secret-7f3a"
+    peer = {
+        "kind": "BgpPeer",
+        "metadata": {"name": "tor"},
+        "spec": {"peerIP": "192.0.2.254", "asNumber": 65000, "password": secret},
+    }
+    manifest = tmp_path / "peer.yaml"
+    manifest.write_text(yaml.safe_dump(peer))
+    for args in (("diff",), ("apply", "--dry-run=server", "-v"), ("apply",), ("diff",)):
+        done = cli(*args, "-f", str(manifest))
+        assert secret not in done.stdout + done.stderr, args
+        if args[-1] == "-v":  # the planned peer on n1 carries the password, as "(set)"
+            assert "  node n1: " in done.stdout and '"(set)"' in done.stdout, done.stdout
+    assert done.returncode == 0, done.stdout  # the write-only field is no difference
