@@ -1,5 +1,5 @@
-"""What a manifest would change in a stored object: the parts a manifest manages, and the
-stored object as the manifest would leave it."""
+"""What a manifest would change in a stored object: the parts a manifest manages, the stored
+object as the manifest would leave it, and the unified diff of the two."""
 
 from __future__ import annotations
 
@@ -34,8 +34,11 @@ def fill(given: Any, stored: Any) -> Any:
     return given
 
 
-def predicted(manifest: Doc, stored: Doc) -> Doc:
-    """The stored object as a replace with `manifest` would leave it."""
+def predicted(manifest: Doc, stored: Doc | None) -> Doc:
+    """The stored object as a replace with `manifest` would leave it, guessed without the
+    server (`apply --dry-run=client`, `diff` when the server cannot dry-run an object)."""
+    if stored is None:
+        return comparable(manifest)
     before = comparable(stored)
     after: Doc = fill(comparable(manifest), before)
     metadata = after["metadata"]

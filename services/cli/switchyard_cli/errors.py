@@ -45,3 +45,12 @@ def from_response(response: httpx.Response) -> ApiError:
         str(body.get("detail") or ""),
         fields,
     )
+
+
+class Failure(Exception):
+    """An error already condensed to one line, with its own exit status: `diff` exits 2 on
+    errors because its 1 means "there are differences" (kubectl's convention)."""
+
+    def __init__(self, line: str, code: int) -> None:
+        self.code = code
+        super().__init__(line)

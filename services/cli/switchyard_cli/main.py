@@ -9,11 +9,12 @@ import click
 from click.shell_completion import get_completion_class
 
 from . import logs
-from .apply import apply, diff
+from .apply import apply
 from .config_cmd import config
 from .delete import delete
 from .describe import describe
-from .errors import ApiError
+from .diff import diff
+from .errors import ApiError, Failure
 from .explain_cmd import explain
 from .get import events, get
 from .kinds import UsageError
@@ -45,13 +46,13 @@ for command in (get, describe, apply, diff, delete, wait, status, events, config
     cli.add_command(command)
 
 
-def fail(message: str) -> int:
+def fail(message: str, code: int = 1) -> int:
     click.echo(f"switchyard: error: {message}", err=True)
-    return 1
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Every error is one line on stderr with exit code 1; never a traceback."""
+    """Every error is one line on stderr with exit code 1 (`diff`: 2); never a traceback."""
     args = list(sys.argv[1:] if argv is None else argv)
     if os.environ.get(COMPLETE_VAR):  # the shell asks for completions
         return int(
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except ApiError as exc:
         return fail(exc.line())
+    except Failure as exc:
+        return fail(str(exc), exc.code)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.exceptions.NoArgsIsHelpError as exc:

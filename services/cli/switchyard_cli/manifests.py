@@ -12,6 +12,7 @@ import yaml
 from .kinds import Kind, UsageError, of_document
 
 SUFFIXES = (".yaml", ".yml", ".json")
+Ref = tuple[str, str, str]  # document kind, namespace ("" when cluster-wide), name
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,23 @@ class Manifest:
     @property
     def label(self) -> str:
         return f"{self.kind.kind.lower()}/{self.name}"
+
+    @property
+    def ref(self) -> Ref:
+        return (self.kind.kind, self.namespace, self.name)
+
+    def needs(self) -> list[Ref]:
+        """The objects the server requires to exist before it takes this one (the references
+        it checks): the namespace, an EndpointSlice's service, a LoadBalancer's backend
+        service's namespace."""
+        found: list[Ref] = [("Namespace", "", self.namespace)] if self.namespace else []
+        if self.kind.via_service:
+            found.append(("Service", self.namespace, self.name))
+        backends = (self.document.get("spec") or {}).get("backends")
+        service = backends.get("service") if isinstance(backends, dict) else None
+        if self.kind.kind == "LoadBalancer" and isinstance(service, dict):
+            found.append(("Namespace", "", str(service.get("namespace"))))
+        return found
 
 
 def sources(paths: tuple[str, ...]) -> list[tuple[str, str]]:

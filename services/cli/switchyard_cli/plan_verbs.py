@@ -1,17 +1,15 @@
-"""`switchyard explain`, `apply --dry-run=server` and `diff`: the answers of POST /v1/explain
-and of dryRun=All writes, rendered for a terminal.
+"""The answers of POST /v1/explain (`switchyard explain`) and the per-node plan of dryRun=All
+writes (`apply --dry-run=server`, `diff`), rendered for a terminal.
 
-Framework-neutral on purpose: each verb takes an httpx.Client and its arguments and returns
-(text, exit status), so any command-line front end can wire it.
+Free of click: explain takes an httpx.Client and its arguments and returns (text, exit
+status); render_plan takes the `plan` of a dry-run answer.
 """
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -121,50 +119,12 @@ def _step(step: dict[str, Any], prefix: str = "") -> str:
     return f"  {prefix}{where}: {step['action']}{rule} - {step['intent']}"
 
 
-# -- dry runs ---------------------------------------------------------------------------------
-
-Put = Callable[[dict[str, Any], dict[str, str]], httpx.Response]
-
-
-def dry_run(put: Put, documents: list[dict[str, Any]], verbose: bool = False) -> Result:
-    """`apply --dry-run=server`: each document as the server would store it, and its plan."""
-    params = {"dryRun": "All", **({"verbose": "true"} if verbose else {})}
-    out, status = [], 0
-    for document in documents:
-        response = put(document, params)
-        if not response.is_success:
-            out.append(_problem(response))
-            status = 1
-            continue
-        answer = response.json()
-        out.append(f"{_name(answer)} (server dry run)")
-        out.append(render_plan(answer["plan"], verbose))
-    return "\n".join(out), status
-
-
-def diff(
-    client: httpx.Client, put: Put, paths: list[str], documents: list[dict[str, Any]]
-) -> Result:
-    """`diff`: stored object vs. the object as the server would store it, then the per-node
-    plan. Exit 0 when nothing would change, 1 when something would, 2 on an error."""
-    out, changed = [], False
-    for path, document in zip(paths, documents, strict=True):
-        planned = put(document, {"dryRun": "All"})
-        if not planned.is_success:
-            return _problem(planned), 2
-        after = planned.json()
-        stored = client.get(path)
-        before = stored.json() if stored.status_code == 200 else None
-        text = _object_diff(before, after, _name(after))
-        plan = after["plan"]
-        if text or plan["counts"]["nodes"]:
-            changed = True
-            out.append(text or f"{_name(after)}: no change to the object")
-            out.append(render_plan(plan, verbose=False))
-    return "\n".join(out), 1 if changed else 0
+# -- the plan of a dryRun=All write ---------------------------------------------------------
 
 
 def render_plan(plan: dict[str, Any], verbose: bool) -> str:
+    """Per node the keys that would be added (+), changed (~) and removed (-), with counts;
+    verbose: each key's before/after values (the server sends them with ?verbose)."""
     counts = plan["counts"]
     lines = []
     for node, entry in plan["nodes"].items():
@@ -185,35 +145,6 @@ def render_plan(plan: dict[str, Any], verbose: bool) -> str:
         f"{counts['removed']} removed (relative to compiled revision {plan['compiledRevision']})"
     )
     return "\n".join(lines)
-
-
-def _comparable(document: dict[str, Any] | None) -> list[str]:
-    if document is None:
-        return []
-    body = {k: v for k, v in document.items() if k not in ("status", "plan")}
-    metadata = {
-        k: v
-        for k, v in (body.get("metadata") or {}).items()
-        if k not in ("resourceVersion", "uid", "creationTimestamp")
-    }
-    return json.dumps({**body, "metadata": metadata}, indent=2, sort_keys=True).splitlines()
-
-
-def _object_diff(before: dict[str, Any] | None, after: dict[str, Any], name: str) -> str:
-    lines = difflib.unified_diff(
-        _comparable(before),
-        _comparable(after),
-        fromfile=f"{name} (stored)" if before is not None else "/dev/null",
-        tofile=f"{name} (as the server would store it)",
-        lineterm="",
-    )
-    return "\n".join(lines)
-
-
-def _name(document: dict[str, Any]) -> str:
-    metadata = document.get("metadata") or {}
-    namespace = f"{metadata['namespace']}/" if metadata.get("namespace") else ""
-    return f"{document.get('kind', 'object')} {namespace}{metadata.get('name', '')}"
 
 
 def _problem(response: httpx.Response) -> str:
