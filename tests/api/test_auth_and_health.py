@@ -112,3 +112,27 @@ def test_readyz_fails_on_a_database_behind_the_head(tmp_path: object) -> None:
         response = client.get("/readyz")
         assert response.status_code == 503
         assert "switchyard-api migrate" in response.json()["detail"]
+
+
+def test_a_token_revoked_on_one_replica_is_refused_by_another_at_once(
+    fresh_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Roles are remembered; a revocation must still reach every replica (by NOTIFY), not
+    wait for the memory to expire: here it would last a minute."""
+    import time
+
+    from switchyard_api import auth
+
+    from .support import LiveServer
+
+    monkeypatch.setattr(auth, "ROLE_CACHE_SECONDS", 60.0)
+    with LiveServer(fresh_postgres_url) as a, LiveServer(fresh_postgres_url) as b:
+        created = a.client().post("/v1/tokens", json={"role": "reader"}).json()
+        headers = {"Authorization": f"Bearer {created['token']}"}
+        with b.client() as other:
+            assert other.get("/v1/nodes", headers=headers).status_code == 200  # remembered
+            assert a.client().delete(f"/v1/tokens/{created['id']}").status_code == 204
+            deadline = time.monotonic() + 5
+            while other.get("/v1/nodes", headers=headers).status_code != 401:
+                assert time.monotonic() < deadline, "replica b still accepts a revoked token"
+                time.sleep(0.05)
