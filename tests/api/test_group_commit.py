@@ -83,9 +83,9 @@ def test_a_failing_write_rolls_back_alone(database_url: str) -> None:
 
 def test_writes_of_one_batch_see_each_other_and_revisions_have_no_gap(database_url: str) -> None:
     """Within a batch the transaction answers reads from what it wrote (nothing is flushed
-    between writes): Pods written after their Service in the same batch become its endpoints, a second
-    create of the same object is refused, a write that fails half-way is run out of the batch
-    and the revisions of the committed writes follow each other without a gap."""
+    between writes): Pods written after their Service in the same batch become its
+    endpoints, a second create of the same object is refused, a write that fails half-way
+    is run out of the batch, and the committed writes' revisions follow without a gap."""
     from switchyard_api.errors import ApiError
     from switchyard_api.resources.registry import NAMESPACE, NODE, POD, SERVICE
     from switchyard_api.writes import IntentWriter
