@@ -32,3 +32,12 @@ def test_the_largest_nack_fits_the_receive_limit() -> None:
     assert all(len(e.message) <= MAX_ERROR_MESSAGE_CHARS for e in nack.errors)
     assert len(nack.message) <= MAX_ERROR_MESSAGE_CHARS
     assert dpb.AgentMessage(nack=nack).ByteSize() < MAX_AGENT_MESSAGE_BYTES / 2
+
+
+def test_the_count_of_unlisted_errors_is_exact_when_the_worker_already_capped_them() -> None:
+    """The worker keeps the first MAX_STATUS_KEYS errors of 1,500; the Nack lists 100 and
+    must say 1,400 more, not two partial counts."""
+    errors = tuple((f"route/10.{i // 256}.{i % 256}.0/24", "VPP said -7") for i in range(1_000))
+    nack = nack_for(ApplyOutcome(3, errors=errors, failed_objects=1_500))
+    assert len(nack.errors) == MAX_NACK_ERRORS
+    assert nack.message == f"{1_500 - MAX_NACK_ERRORS} more object error(s) not listed"

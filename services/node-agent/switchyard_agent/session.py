@@ -68,7 +68,7 @@ def nack_for(outcome: ApplyOutcome) -> dpb.Nack:
     """The Nack of a failed revision, within the controller's limits: the first
     MAX_NACK_ERRORS objects are listed, the message says how many more failed."""
     message = outcome.message
-    unlisted = len(outcome.errors) - MAX_NACK_ERRORS
+    unlisted = outcome.unlisted + max(0, len(outcome.errors) - MAX_NACK_ERRORS)
     if unlisted > 0:
         more = f"{unlisted} more object error(s) not listed"
         message = f"{message}; {more}" if message else more
@@ -205,7 +205,7 @@ class Session:
             log.warning(
                 "revision %d: nack (%d object error(s)%s%s)",
                 outcome.revision,
-                len(outcome.errors),
+                len(outcome.errors) + outcome.unlisted,
                 f", first {first}" if first else "",
                 f", {outcome.message}" if outcome.message else "",
             )

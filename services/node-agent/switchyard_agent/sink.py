@@ -69,6 +69,13 @@ class ApplyOutcome:
     revision: int
     errors: tuple[tuple[str, str], ...] = ()  # (key, message), sorted by key
     message: str = ""  # not about one object
+    # How many objects failed, when `errors` lists only the first of them.
+    failed_objects: int | None = None
+
+    @property
+    def unlisted(self) -> int:
+        total = len(self.errors) if self.failed_objects is None else self.failed_objects
+        return total - len(self.errors)
 
     @property
     def ok(self) -> bool:

@@ -258,12 +258,10 @@ class Worker:
             self._persist_error = str(exc)
         self._publish(result)
         errors = sorted(self.view.errors().items())
-        message = self.view.message()
-        if len(errors) > MAX_STATUS_KEYS:
-            more = f"{len(errors) - MAX_STATUS_KEYS} more object error(s) not listed"
-            message = f"{message}; {more}" if message else more
-            errors = errors[:MAX_STATUS_KEYS]
-        return ApplyOutcome(revision, tuple(errors), message)
+        # The Nack says how many are not listed (session.nack_for): keep the count exact.
+        return ApplyOutcome(
+            revision, tuple(errors[:MAX_STATUS_KEYS]), self.view.message(), len(errors)
+        )
 
     # ------------------------------------------------------------------ local state, retries
 
