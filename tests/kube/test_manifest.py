@@ -63,3 +63,24 @@ def test_the_deployment_runs_the_adapter_with_its_token_and_probes() -> None:
     assert container["command"] == ["switchyard-kube"]
     assert "--token-file=/var/run/secrets/switchyard/token" in container["args"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+
+
+def test_the_adapter_runs_beside_the_api_and_reaches_its_service() -> None:
+    """Same namespace as deploy/kubernetes (its kustomization), and SWITCHYARD_URL names
+    the API Service's DNS name and HTTP port there."""
+    base = MANIFEST.parents[1]
+    namespace = yaml.safe_load((base / "kustomization.yaml").read_text())["namespace"]
+    service = yaml.safe_load((base / "api-service.yaml").read_text())
+    port = next(p["port"] for p in service["spec"]["ports"] if p["name"] == "http")
+    for document in documents():
+        if document["kind"] != "ClusterRole":
+            assert document["metadata"].get("namespace", namespace) == namespace, document["kind"]
+    binding = next(d for d in documents() if d["kind"] == "ClusterRoleBinding")
+    assert all(s["namespace"] == namespace for s in binding["subjects"])
+    deployment = next(d for d in documents() if d["kind"] == "Deployment")
+    env = {
+        e["name"]: e.get("value")
+        for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    name = service["metadata"]["name"]
+    assert env["SWITCHYARD_URL"] == f"http://{name}.{namespace}.svc:{port}"
