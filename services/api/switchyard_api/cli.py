@@ -72,6 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         log_config=None,  # our handlers (logs.setup), not uvicorn's own formats
         access_log=False,  # one access-log format: switchyard.access
+        loop="asyncio",  # grpc.aio shares this loop; it is not supported on uvloop
         ssl_certfile=settings.tls_cert,
         ssl_keyfile=settings.tls_key,
     )
