@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+import schemathesis.pytest
+from hypothesis import HealthCheck, settings
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.config import SchemathesisConfig
 
 from switchyard_api.app import create_app
 from switchyard_api.auth import BOOTSTRAP_ADMIN_ID, TokenStore
@@ -66,27 +70,122 @@ def fuzzable_app(url: str) -> Any:
     return app
 
 
-def test_fuzzing_finds_no_server_error_or_schema_violation(fresh_postgres_url: str) -> None:
-    """Every operation (with an admin token) against PostgreSQL, positive and negative cases."""
-    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzable_app(fresh_postgres_url))
-    failures: dict[str, str] = {}
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        if operation.definition.raw.get("operationId") == "watchEvents":
-            continue  # the stream never ends by design; test_events.py covers it
+# What a schema-valid request may still get, because the answer depends on the server's state
+# (RFC 9110: preconditions are evaluated before the content is processed, so an invalid body
+# under a failing If-Match gets the 412), never on a rule the schema could have stated.
+STATE_DEPENDENT = ["404", "409", "412"]
+FUZZ_CONFIG: dict[str, Any] = {
+    "generation": {"mode": "all", "max-examples": 8},
+    "phases": {"stateful": {"enabled": False}},
+    # Namespaced writes go to the namespace that exists; names in paths are still generated.
+    "parameters": {"path.namespace": "default"},
+    "checks": {
+        "positive_data_acceptance": {"expected-statuses": ["2xx", "401", "403", *STATE_DEPENDENT]},
+        "negative_data_rejection": {
+            "expected-statuses": ["400", "401", "403", "404", "405", "409", "412", "413", "422"]
+        },
+    },
+}
 
-        @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-        def check(case: Any) -> None:
-            # Positive-data acceptance is left out: the schema cannot express every semantic
-            # rule (label-selector grammar, claims), and such input correctly gets a 422.
-            case.call_and_validate(headers=AUTH, excluded_checks=[positive_data_acceptance])
+# The 422s a schema-valid request may get: rules JSON Schema cannot state (about other objects,
+# the server's settings, or relations between values of one document). Each is a precise
+# problem naming the field; anything else rejected from positive data is a schema gap.
+UNSTATABLE = re.compile(
+    "|".join(
+        [
+            # other objects, the server's settings, opaque cursors
+            r"does not exist",
+            r"^no (pod|service|node) ",
+            r"has no (address|cluster IP|(TCP|UDP|SCTP) port)",
+            r"no address of the same IP family",
+            r"required for a source outside the cluster",
+            r"outside the node port range",
+            r"not a continue token",
+            # relations between values of one document
+            r"host bits set",
+            r"duplicate ",
+            r"is listed twice",
+            r"at most one address per IP family",
+            r"at most one per IP family",
+            r"at most a third of holdTimeSeconds",
+            r"not inside cidr|strict subset of cidr|IP family differs from cidr",
+            r"must not be smaller than port|needs a numeric port",
+            r"is not a power of two",
+            r"needs IPv[46]|IPv[46] backends",
+            r"must be 0 when protocol is Any|give a port 1-65535",
+            r"dscp: |delivers to the service's pods",
+            r"only (LoadBalancer|NodePort and LoadBalancer) services|only with sessionAffinity",
+            r"Local needs a NodePort",
+            r"every port needs a name",
+            r"may not be combined|give nodeSelector, service or addresses|a peer needs",
+            r"must be the only entry|needs type ClusterIP",
+            r"port: only with service",
+            # JSON Schema cannot tell 80.0 from 80; the server refuses the float on purpose
+            # (test_limits_and_headers.test_no_lax_coercion)
+            r"^Input should be a valid integer$|^must be a port number \(1-65535\) or a port name$",
+        ]
+    )
+)
 
-        try:
-            check()
-        except Exception as exc:
-            failures[operation.label] = str(exc)[:2000]
-    assert not failures, "\n\n".join(f"{label}: {error}" for label, error in failures.items())
+
+@schemathesis.check
+def positive_data_acceptance_but_unstatable_rules(ctx: Any, response: Any, case: Any) -> None:
+    """positive_data_acceptance, which also lets through a 422 whose every error is one of the
+    UNSTATABLE rules; and for PATCH any 422, since a merge patch is valid or not according to
+    the stored object it merges into."""
+    if (
+        response.status_code == 422
+        and case.meta is not None
+        and case.meta.generation.mode.is_positive
+    ):
+        if case.method.upper() == "PATCH":
+            return
+        errors = response.json().get("errors") or [{"message": response.json()["detail"]}]
+        if all(UNSTATABLE.search(error["message"]) for error in errors):
+            return
+    positive_data_acceptance(ctx, response, case)
+
+
+def aligned_with_the_path(case: Any) -> None:
+    """A body's metadata.name and metadata.namespace must equal the path's (a rule across two
+    parameters, which a schema cannot state): positive cases get them aligned."""
+    body = case.body
+    if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(body, dict):
+        return
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict):
+        return
+    for field in ("name", "namespace"):
+        if metadata.get(field) and field in (case.path_parameters or {}):
+            metadata[field] = case.path_parameters[field]
+
+
+@pytest.fixture
+def fuzz_schema(request: pytest.FixtureRequest, fresh_postgres_url: str) -> Any:
+    # schemathesis 4.32's from_fixture renames the test node through `_nodeid`, which pytest 9
+    # no longer has: give it one.
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+    config = SchemathesisConfig.from_dict(FUZZ_CONFIG)
+    app = fuzzable_app(fresh_postgres_url)
+    return schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+
+
+# The event stream is not fuzzed: it never ends by design; test_events.py covers it.
+fuzzed = schemathesis.pytest.from_fixture("fuzz_schema").exclude(operation_id="watchEvents")
+
+
+@fuzzed.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+def test_fuzzing_with_every_check_finds_nothing(case: Any) -> None:
+    """Every operation (admin token, PostgreSQL): examples, coverage (incl. unsupported methods,
+    missing headers) and fuzzing phases, positive and negative data, every per-response check."""
+    aligned_with_the_path(case)
+    case.call_and_validate(
+        headers=AUTH,
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[positive_data_acceptance_but_unstatable_rules],
+    )
 
 
 def test_etag_headers_and_the_event_stream_are_declared() -> None:

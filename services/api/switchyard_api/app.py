@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 
@@ -16,7 +16,18 @@ from . import __version__
 from .auth import BOOTSTRAP_ADMIN_ID, TokenStore
 from .cluster_ips import ClusterIPAllocator, parse_service_cidrs
 from .distribution.runtime import start_distribution
-from .http import access_log, crud, docs_policy, events, explain, health, pod_status, status, tokens
+from .http import (
+    access_log,
+    crud,
+    docs_policy,
+    events,
+    explain,
+    health,
+    pod_status,
+    query_params,
+    status,
+    tokens,
+)
 from .http.headers import SecurityHeaders
 from .http.limits import BodySizeLimit
 from .http.methods import AllowedMethods
@@ -89,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "problem details."
         ),
         lifespan=lifespan,
+        dependencies=[Depends(query_params.known_query_parameters)],
     )
     app.state.settings = settings
     app.state.store = store

@@ -2,34 +2,52 @@
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-NS_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+from ..resources.common import IPAddress, Name
+
+NS_NAME = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 
 
-def _check_ip(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        raise ValueError(f"{value!r} is not an IP address") from None
+def _only(given: str, *absent: str, **more: Any) -> dict[str, Any]:
+    """The oneOf branch where `given` is set and every one of `absent` is absent or null."""
+    properties = {given: {"type": "string"}, **{a: {"type": "null"} for a in absent}}
+    return {"required": [given], "properties": properties, **more}
+
+
+# The rules the model validators check, for the schema.
+_SOURCE: dict[str, Any] = {"oneOf": [_only("pod", "ip"), _only("ip", "pod")]}
+_DESTINATION: dict[str, Any] = {
+    "oneOf": [
+        _only("pod", "ip", "service", "port"),
+        _only("ip", "pod", "service", "port"),
+        _only("service", "pod", "ip"),
+    ]
+}
+_PORT_GIVEN: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["port"], "properties": {"port": {"type": "integer"}}},
+        {
+            "properties": {
+                "to": {
+                    "required": ["service", "port"],
+                    "properties": {"service": {"type": "string"}, "port": {"type": "integer"}},
+                }
+            }
+        },
+    ]
+}
 
 
 class FlowSource(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_SOURCE)
     pod: str | None = Field(None, pattern=NS_NAME, description='"namespace/name"')
-    ip: str | None = None
-    node: str | None = Field(
-        None,
-        max_length=63,
-        description="for an address outside the cluster: the node whose uplink it enters",
+    ip: IPAddress | None = None
+    node: Name | None = Field(
+        None, description="for an address outside the cluster: the node whose uplink it enters"
     )
-
-    _ip = field_validator("ip")(_check_ip)
 
     @model_validator(mode="after")
     def _one_of(self) -> FlowSource:
@@ -39,13 +57,11 @@ class FlowSource(BaseModel):
 
 
 class FlowDestination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_DESTINATION)
     pod: str | None = Field(None, pattern=NS_NAME, description='"namespace/name"')
-    ip: str | None = None
+    ip: IPAddress | None = None
     service: str | None = Field(None, pattern=NS_NAME, description='"namespace/name"')
     port: int | None = Field(None, ge=1, le=65535, description="the service port")
-
-    _ip = field_validator("ip")(_check_ip)
 
     @model_validator(mode="after")
     def _one_of(self) -> FlowDestination:
@@ -57,7 +73,7 @@ class FlowDestination(BaseModel):
 
 
 class FlowRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=_PORT_GIVEN)
     from_: FlowSource = Field(alias="from")
     to: FlowDestination
     protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"

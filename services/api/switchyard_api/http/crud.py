@@ -9,12 +9,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import WithJsonSchema
 
 from ..auth import require
 from ..distribution.object_status import ObjectStatusView, attribute
 from ..errors import invalid, not_found
 from ..redaction import known_secrets, scrub_json
 from ..representation import to_document
+from ..resources import patterns
 from ..resources.common import API_VERSION, LabelSelector, SafeStr
 from ..resources.registry import KindInfo
 from ..resources.selector_syntax import parse_label_selector
@@ -23,21 +25,29 @@ from ..store.models import StoredObject
 from ..writes import IntentWriter
 from .documents import DocumentModels
 from .dry_run import DryRun, DryRunQuery, VerboseQuery
-from .preconditions import etag, parse_preconditions
+from .preconditions import IF_MATCH_PATTERN, etag, parse_preconditions
 from .prepared import PreparedObject
 from .problems import problem_responses
 
 MERGE_PATCH = "application/merge-patch+json"
 MAX_LIMIT = 10_000
-NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"  # DNS-1123 label: every stored name is one
+NAME_PATTERN = patterns.DNS1123_LABEL  # every stored name is a DNS-1123 label
 NamespacePath = Annotated[
     str, Path(description="namespace name", max_length=63, pattern=NAME_PATTERN)
 ]
 NamePath = Annotated[str, Path(description="object name", max_length=63, pattern=NAME_PATTERN)]
+# The schema publishes what parse_preconditions accepts (it answers anything else with a 400);
+# WithJsonSchema keeps "null" out of the published values: an absent header is no header.
 IfMatch = Annotated[
-    str | None, Header(description="resourceVersion the object must still have (or *)")
+    str | None,
+    Header(description="resourceVersion the object must still have (or *)"),
+    WithJsonSchema({"type": "string", "pattern": IF_MATCH_PATTERN}),
 ]
-IfNoneMatch = Annotated[str | None, Header(description="`*`: create only, 412 if it exists")]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(description="`*`: create only, 412 if it exists"),
+    WithJsonSchema({"type": "string", "enum": ["*"]}),
+]
 PatchBody = Annotated[
     dict[str, Any],
     Body(media_type=MERGE_PATCH, description="RFC 7396 JSON merge patch"),
@@ -221,8 +231,9 @@ def _collection_routes(
         request: Request,
         namespace: Scope,
         labelSelector: Annotated[
-            SafeStr | None,
+            str | None,
             Query(description="Kubernetes label selector, e.g. app=web,tier!=db"),
+            WithJsonSchema({"type": "string", "pattern": patterns.LABEL_SELECTOR}),
         ] = None,
         limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
         continue_: Annotated[
@@ -244,7 +255,7 @@ def _collection_routes(
     def create_route(
         request: Request,
         namespace: Scope,
-        body: models.input,  # type: ignore[name-defined]
+        body: models.create_input,  # type: ignore[name-defined]
         dry_run: DryRunQuery = None,
         verbose: VerboseQuery = None,
     ) -> Response:

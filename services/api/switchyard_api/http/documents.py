@@ -1,12 +1,45 @@
 """Per-kind OpenAPI models of the documents (object, input, list)."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..explain.model import DryRunPlan
-from ..resources.common import API_VERSION, ListMeta, ObjectMeta, ObjectMetaIn, SafeStr
+from ..resources.common import API_VERSION, ListMeta, Name, ObjectMeta, ObjectMetaIn, SafeStr
+from ..resources.compat import KUBERNETES_API_VERSIONS
 from ..resources.registry import KindInfo
+
+
+class ClusterObjectMetaIn(ObjectMetaIn):
+    """Cluster-scoped kinds take no namespace."""
+
+    namespace: None = None
+
+
+class CreateObjectMetaIn(ObjectMetaIn):
+    """POST takes the name from the body."""
+
+    name: Name
+
+
+class CreateClusterObjectMetaIn(ClusterObjectMetaIn):
+    name: Name
+
+
+def _metadata_models(info: KindInfo) -> tuple[type[ObjectMetaIn], type[ObjectMetaIn]]:
+    """(create, replace) metadata of a kind's input documents."""
+    if info.namespaced:
+        return CreateObjectMetaIn, ObjectMetaIn
+    return CreateClusterObjectMetaIn, ClusterObjectMetaIn
+
+
+def _type_fields(info: KindInfo) -> dict[str, Any]:
+    """apiVersion and kind as the writer accepts them (absent, or these values)."""
+    versions = [API_VERSION, *filter(None, [KUBERNETES_API_VERSIONS.get(info.kind)])]
+    return {
+        "apiVersion": (Literal[tuple(versions)], Field(default=API_VERSION)),
+        "kind": (Literal[info.kind], Field(default=info.kind)),
+    }
 
 
 class DocumentModels:
@@ -17,6 +50,8 @@ class DocumentModels:
             "apiVersion": (SafeStr, Field(default=API_VERSION, examples=[API_VERSION])),
             "kind": (SafeStr, Field(default=info.kind, examples=[info.kind])),
         }
+        typed = _type_fields(info)
+        create_meta, replace_meta = _metadata_models(info)
         # `spec` may be left out where every field of it is optional (a Namespace).
         optional = all(not f.is_required() for f in info.spec_model.model_fields.values())
         spec_default: Any = Field(default_factory=info.spec_model) if optional else ...
@@ -38,10 +73,11 @@ class DocumentModels:
             self.input = create_model(
                 f"{info.kind}Input",
                 __base__=base,
-                **common,
+                **typed,
                 metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
                 **ignored_status,
             )
+            self.create_input = self.input
         else:
             self.document = create_model(
                 info.kind,
@@ -54,8 +90,16 @@ class DocumentModels:
             self.input = create_model(
                 f"{info.kind}Input",
                 __config__=config,
-                **common,
-                metadata=(ObjectMetaIn, Field(default_factory=ObjectMetaIn)),
+                **typed,
+                metadata=(replace_meta, Field(default_factory=replace_meta)),
+                **spec_input,
+                **ignored_status,
+            )
+            self.create_input = create_model(
+                f"{info.kind}CreateInput",
+                __config__=config,
+                **typed,
+                metadata=(create_meta, ...),
                 **spec_input,
                 **ignored_status,
             )

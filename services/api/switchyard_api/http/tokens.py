@@ -1,13 +1,13 @@
 """Token management (admin only)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..auth import TokenStore, require
 from ..errors import invalid, not_found
-from ..resources.common import SafeStr
+from ..resources.common import Name, SafeStr
 from ..resources.registry import NODE
 from ..store.models import ApiToken
 from .problems import problem_responses
@@ -15,12 +15,20 @@ from .problems import problem_responses
 router = APIRouter(tags=["Tokens"], dependencies=[Depends(require("admin"))])
 
 
+# The rule create_token checks: role node needs a node, every other role takes none.
+_NODE_FOR_ROLE_NODE: dict[str, Any] = {
+    "if": {"properties": {"role": {"const": "node"}}},
+    "then": {"required": ["node"], "properties": {"node": {"type": "string"}}},
+    "else": {"properties": {"node": {"type": "null"}}},
+}
+
+
 class TokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_NODE_FOR_ROLE_NODE)
     role: Literal["reader", "writer", "admin", "node"] = Field(
         description="node: authenticates the agent of `node` over gRPC, nothing over REST"
     )
-    node: SafeStr | None = Field(default=None, max_length=253, description="required for role node")
+    node: Name | None = Field(default=None, description="required for role node, else absent")
     description: SafeStr = Field(default="", max_length=500)
 
 

@@ -27,7 +27,11 @@ class BgpPeerSpec(StrictModel):
     routeReflectorClient: bool = False
     holdTimeSeconds: Annotated[int, Field(ge=3, le=65535)] = 9
     keepaliveSeconds: Annotated[int, Field(ge=1, le=21845)] = 3
-    families: list[Family] = Field(default_factory=lambda: _BOTH_FAMILIES.copy(), min_length=1)
+    families: list[Family] = Field(
+        default_factory=lambda: _BOTH_FAMILIES.copy(),
+        min_length=1,
+        json_schema_extra={"uniqueItems": True},
+    )
 
     @model_validator(mode="after")
     def _timers(self) -> BgpPeerSpec:

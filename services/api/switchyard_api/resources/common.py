@@ -13,20 +13,22 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainValidator,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
+from . import patterns
 from .locations import at
 
 API_VERSION = "switchyard.io/v1"
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS1123_LABEL = re.compile(patterns.DNS1123_LABEL)
+_DNS1123_SUBDOMAIN = re.compile(patterns.DNS1123_SUBDOMAIN)
+_LABEL_NAME = re.compile(patterns.LABEL_NAME)
 _IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 # Size limits, modelled on Kubernetes' (docs/operations.md lists them all).
@@ -53,12 +55,23 @@ def check_safe_text(value: str) -> str:
     return value
 
 
+class _SafeTextSchema:
+    """Publishes "no NUL" unless a stricter pattern is given (constraints of the field stay)."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema.setdefault("pattern", patterns.SAFE_TEXT)
+        return schema
+
+
 # Every string of every request model is a SafeStr (or a type built on it).
-SafeStr = Annotated[str, AfterValidator(check_safe_text)]
+SafeStr = Annotated[str, AfterValidator(check_safe_text), _SafeTextSchema()]
 
 
 def check_dns1123_label(value: str) -> str:
-    if len(value) > 63 or not _DNS1123_LABEL.match(value):
+    if len(value) > 63 or not _DNS1123_LABEL.fullmatch(value):
         raise ValueError(
             "must be a DNS-1123 label: at most 63 lower-case alphanumerics or '-', "
             "starting and ending with an alphanumeric"
@@ -67,7 +80,7 @@ def check_dns1123_label(value: str) -> str:
 
 
 def check_dns1123_subdomain(value: str) -> str:
-    if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
+    if len(value) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(value):
         raise ValueError(
             "must be a DNS-1123 subdomain: at most 253 lower-case alphanumerics, '-' or '.', "
             "starting and ending with an alphanumeric"
@@ -81,7 +94,7 @@ def check_label_key(key: str) -> str:
         raise ValueError(f"label key {key!r}: prefix must not be empty")
     if prefix:
         check_dns1123_subdomain(prefix)
-    if len(name) > 63 or not _LABEL_NAME.match(name):
+    if len(name) > 63 or not _LABEL_NAME.fullmatch(name):
         raise ValueError(
             f"label key {key!r}: name part must be at most 63 alphanumerics, '-', '_' or '.', "
             "starting and ending with an alphanumeric"
@@ -90,7 +103,7 @@ def check_label_key(key: str) -> str:
 
 
 def check_label_value(value: str) -> str:
-    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+    if value and (len(value) > 63 or not _LABEL_NAME.fullmatch(value)):
         raise ValueError(
             f"label value {value!r} must be empty or at most 63 alphanumerics, '-', '_' or '.', "
             "starting and ending with an alphanumeric"
@@ -115,7 +128,7 @@ def check_annotations(annotations: dict[str, str]) -> dict[str, str]:
 
 def check_port_name(value: str) -> str:
     """IANA service name, as Kubernetes requires for named ports."""
-    if len(value) > 15 or not _IANA_SVC_NAME.match(value) or "--" in value:
+    if len(value) > 15 or not _IANA_SVC_NAME.fullmatch(value) or "--" in value:
         raise ValueError(
             f"{value!r} is not a valid port name: at most 15 lower-case alphanumerics or '-', "
             "no '--', starting and ending with an alphanumeric"
@@ -141,8 +154,11 @@ def _is_canonical_ipv4(value: str) -> bool:
 
 @functools.lru_cache(maxsize=65_536)
 def _canonical_ip(value: str) -> str:
-    if _is_canonical_ipv4(value):
+    if _is_canonical_ipv4(value):  # a subset of patterns.IP
         return value
+    # The published pattern first (no zone index, no leading zeros), then normalisation.
+    if not patterns.matches(patterns.IP, value):
+        raise ValueError(value)
     return str(ipaddress.ip_address(value))
 
 
@@ -156,6 +172,11 @@ def check_ip(value: str) -> str:
 def check_cidr(value: str) -> str:
     if "/" not in value:
         raise ValueError(f"{value!r} is not a CIDR: it needs a prefix length, e.g. {value}/32")
+    if not patterns.matches(patterns.CIDR, value):
+        raise ValueError(
+            f"{value!r} is not a valid CIDR: an IPv4 or IPv6 address, '/' and a prefix length "
+            "(0-32 or 0-128, no leading zeros)"
+        )
     try:
         return str(ipaddress.ip_network(value, strict=True))
     except ValueError as exc:
@@ -207,37 +228,107 @@ PORT_OR_NAME_SCHEMA: dict[str, Any] = {
         {"type": "integer", "minimum": 1, "maximum": 65535},
         {
             "type": "string",
-            "minLength": 1,
             "maxLength": 15,
-            "pattern": "^[a-z0-9-]*[a-z][a-z0-9-]*$",
+            "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "allOf": [{"pattern": "^[a-z0-9-]*[a-z][a-z0-9-]*$"}],
         },
     ],
     "description": "a port number, or a named container port (IANA service name)",
 }
 
-Name = Annotated[SafeStr, AfterValidator(check_dns1123_label)]
-IPAddress = Annotated[SafeStr, AfterValidator(check_ip)]
-CIDR = Annotated[SafeStr, AfterValidator(check_cidr)]
+
+def string_schema(pattern: str, description: str = "", **facets: Any) -> WithJsonSchema:
+    """The published schema of a checked string: the pattern the check applies."""
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern, **facets}
+    if description:
+        schema["description"] = description
+    return WithJsonSchema(schema)
+
+
+NAME_SCHEMA = string_schema(patterns.DNS1123_LABEL, maxLength=patterns.MAX_LABEL)
+Name = Annotated[SafeStr, AfterValidator(check_dns1123_label), NAME_SCHEMA]
+IPAddress = Annotated[
+    SafeStr, AfterValidator(check_ip), string_schema(patterns.IP, "an IPv4 or IPv6 address")
+]
+IPv4Address = Annotated[
+    SafeStr, AfterValidator(check_ip), string_schema(patterns.IPV4, "an IPv4 address")
+]
+IPv6Address = Annotated[
+    SafeStr, AfterValidator(check_ip), string_schema(patterns.IPV6, "an IPv6 address")
+]
+CIDR = Annotated[
+    SafeStr,
+    AfterValidator(check_cidr),
+    string_schema(patterns.CIDR, "an IPv4 or IPv6 prefix; the host bits must be zero"),
+]
 Port = Annotated[int, Field(ge=1, le=65535)]
-PortName = Annotated[SafeStr, AfterValidator(check_port_name)]
+# IANA service name: alphanumeric runs joined by single '-', at least one letter.
+PORT_NAME_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 15,
+    "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+    "allOf": [{"pattern": "^[a-z0-9-]*[a-z][a-z0-9-]*$"}],
+}
+PortName = Annotated[SafeStr, AfterValidator(check_port_name), WithJsonSchema(PORT_NAME_SCHEMA)]
 PortOrName = Annotated[
     int | str, PlainValidator(check_port_or_name), WithJsonSchema(PORT_OR_NAME_SCHEMA)
 ]
 Protocol = Literal["TCP", "UDP", "SCTP"]
 Operator = Literal["In", "NotIn", "Exists", "DoesNotExist"]
-LabelKey = Annotated[SafeStr, AfterValidator(check_label_key)]
-LabelValue = Annotated[SafeStr, AfterValidator(check_label_value)]
+LABEL_KEY_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": patterns.LABEL_KEY,
+    "allOf": [{"pattern": patterns.LABEL_KEY_LENGTHS}],
+    "maxLength": patterns.MAX_SUBDOMAIN + 1 + patterns.MAX_LABEL,
+}
+LABEL_VALUE_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "pattern": patterns.LABEL_VALUE,
+    "maxLength": patterns.MAX_LABEL,
+}
+LabelKey = Annotated[SafeStr, AfterValidator(check_label_key), WithJsonSchema(LABEL_KEY_SCHEMA)]
+LabelValue = Annotated[
+    SafeStr, AfterValidator(check_label_value), WithJsonSchema(LABEL_VALUE_SCHEMA)
+]
 Labels = Annotated[
     dict[SafeStr, SafeStr],
     Field(max_length=MAX_LABELS),
     AfterValidator(check_labels),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_LABELS,
+            "propertyNames": LABEL_KEY_SCHEMA,
+            "additionalProperties": LABEL_VALUE_SCHEMA,
+        }
+    ),
 ]
 Annotations = Annotated[
     dict[SafeStr, SafeStr],
     Field(max_length=MAX_ANNOTATIONS),
     AfterValidator(check_annotations),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_ANNOTATIONS,
+            "propertyNames": LABEL_KEY_SCHEMA,
+            "additionalProperties": {"type": "string", "pattern": patterns.SAFE_TEXT},
+            "description": f"keys and values at most {MAX_ANNOTATION_CHARS} characters in total",
+        }
+    ),
 ]
 ASN = Annotated[int, Field(ge=1, le=4294967295)]
+
+
+def check_resource_version(value: str) -> str:
+    if not value.isascii() or not (value.isdigit() or value == ""):
+        raise ValueError(f"{value!r} is not a resourceVersion: the digits this API returned")
+    return value
+
+
+ResourceVersion = Annotated[
+    SafeStr, AfterValidator(check_resource_version), string_schema("^[0-9]*$")
+]
 
 
 class StrictModel(BaseModel):
@@ -247,7 +338,17 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+# The schema of the rule _values_fit_operator checks.
+_VALUES_FIT_OPERATOR: dict[str, Any] = {
+    "if": {"properties": {"operator": {"enum": ["In", "NotIn"]}}},
+    "then": {"required": ["values"], "properties": {"values": {"minItems": 1}}},
+    "else": {"properties": {"values": {"maxItems": 0}}},
+}
+
+
 class LabelSelectorRequirement(StrictModel):
+    model_config = ConfigDict(json_schema_extra=_VALUES_FIT_OPERATOR)
+
     key: LabelKey
     operator: Operator
     values: list[LabelValue] = Field(default_factory=list, max_length=MAX_SELECTOR_VALUES)
@@ -297,7 +398,9 @@ class ObjectMetaIn(StrictModel):
     labels: Labels = Field(default_factory=dict)
     annotations: Annotations = Field(default_factory=dict)
     uid: SafeStr | None = None
-    resourceVersion: SafeStr | None = None
+    resourceVersion: ResourceVersion | None = Field(
+        default=None, description="a precondition when given, as If-Match"
+    )
     creationTimestamp: SafeStr | None = None
 
 

@@ -12,7 +12,6 @@ from .common import (
     IPAddress,
     LabelSelector,
     Name,
-    SafeStr,
     StrictModel,
     check_no_duplicates,
     ip_family,
@@ -62,7 +61,8 @@ def _power_of_two(value: int) -> int:
 
 class Advertisement(StrictModel):
     enabled: bool = True
-    communities: list[Annotated[SafeStr, Field(pattern=r"^\d{1,5}:\d{1,5}$")]] = Field(
+    # [0-9], not \d: ECMA-262 reads \d as ASCII, Python and Rust as any Unicode digit.
+    communities: list[Annotated[str, Field(pattern=r"^[0-9]{1,5}:[0-9]{1,5}$")]] = Field(
         default_factory=list, description="standard communities as ASN:VALUE"
     )
 

@@ -95,6 +95,7 @@ class NetworkPolicySpec(StrictModel):
     )
     policyTypes: list[PolicyType] | None = Field(
         default=None,
+        json_schema_extra={"uniqueItems": True},
         description="default: Ingress, plus Egress when egress rules are given",
     )
     ingress: list[NetworkPolicyIngressRule] = Field(default_factory=list)

@@ -10,6 +10,8 @@ from .common import (
     ASN,
     CIDR,
     IPAddress,
+    IPv4Address,
+    IPv6Address,
     SafeStr,
     StrictModel,
     check_distinct_families,
@@ -20,7 +22,7 @@ from .common import (
 
 class NodeBgp(StrictModel):
     asn: ASN
-    routerId: IPAddress = Field(description="BGP router id, an IPv4 address")
+    routerId: IPv4Address = Field(description="BGP router id, an IPv4 address")
 
     @model_validator(mode="after")
     def _router_id_is_ipv4(self) -> NodeBgp:
@@ -32,10 +34,10 @@ class NodeBgp(StrictModel):
 class NodeLoadBalancer(StrictModel):
     """Settings of VPP's lb plugin (lb_conf) when this node is selected as an LB node."""
 
-    ip4SourceAddress: IPAddress | None = Field(
+    ip4SourceAddress: IPv4Address | None = Field(
         default=None, description="encap source for IPv4 (default: the node's first IPv4)"
     )
-    ip6SourceAddress: IPAddress | None = Field(
+    ip6SourceAddress: IPv6Address | None = Field(
         default=None, description="encap source for IPv6 (default: the node's first IPv6)"
     )
     stickyBucketsPerCore: Annotated[int, Field(ge=1, le=1 << 24)] = 1024
@@ -52,7 +54,9 @@ class NodeLoadBalancer(StrictModel):
 
 class NodeSpec(StrictModel):
     addresses: list[IPAddress] = Field(
-        min_length=1, description="the node's own addresses (IPv4 and/or IPv6)"
+        min_length=1,
+        json_schema_extra={"uniqueItems": True},
+        description="the node's own addresses (IPv4 and/or IPv6)",
     )
     podCIDRs: list[CIDR] = Field(default_factory=list, max_length=2)
     uplinkInterface: SafeStr = Field(

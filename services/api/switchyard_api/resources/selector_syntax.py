@@ -6,6 +6,7 @@ import re
 
 from pydantic import ValidationError
 
+from . import patterns
 from .common import LabelSelector, LabelSelectorRequirement, Operator
 
 _SET = re.compile(r"^(?P<key>[^\s!=(),]+)\s+(?P<op>in|notin)\s*\((?P<values>[^()]*)\)$")
@@ -38,13 +39,15 @@ def _split_top_level(text: str) -> list[str]:
 def parse_label_selector(text: str) -> LabelSelector:
     """Raises ValueError with a precise message on bad syntax."""
     requirements: list[LabelSelectorRequirement] = []
-    if not text.strip():
-        return LabelSelector()
-    for term in _split_top_level(text):
-        if not term:
-            raise ValueError("empty requirement")
-        requirement = _parse_term(term)
-        requirements.append(requirement)
+    if text.strip():
+        for term in _split_top_level(text):
+            if not term:
+                raise ValueError("empty requirement")
+            requirements.append(_parse_term(term))
+    if not patterns.matches(patterns.LABEL_SELECTOR, text):
+        # Parsed, yet not the published grammar: whitespace other than spaces and tabs (the
+        # parser strips any).
+        raise ValueError("not a label selector: only spaces and tabs may separate its parts")
     return LabelSelector(matchExpressions=requirements)
 
 

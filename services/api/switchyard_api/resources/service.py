@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, field_validator, model_validator
 
+from . import patterns
 from .common import (
     MAX_PORTS,
     IPAddress,
@@ -33,7 +34,17 @@ def _check_cluster_ip(value: str) -> str:
 
 
 # An address, or "None" for a headless service (as in Kubernetes).
-ClusterIP = Annotated[str, AfterValidator(_check_cluster_ip)]
+ClusterIP = Annotated[
+    str,
+    AfterValidator(_check_cluster_ip),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^({HEADLESS}|{patterns.IP[1:-1]})$",
+            "description": 'an IPv4 or IPv6 address, or "None" (headless)',
+        }
+    ),
+]
 
 
 class ServicePort(StrictModel):
@@ -74,7 +85,10 @@ class ServiceSpec(StrictModel):
         description="one per IP family (dual-stack: two); absent: allocated from the service CIDRs",
     )
     ipFamilies: list[IPFamily] = Field(
-        default_factory=list, max_length=2, description="families of clusterIPs, in order"
+        default_factory=list,
+        max_length=2,
+        description="families of clusterIPs, in order",
+        json_schema_extra={"uniqueItems": True},
     )
     ipFamilyPolicy: IPFamilyPolicy | None = Field(
         default=None,
@@ -93,7 +107,9 @@ class ServiceSpec(StrictModel):
         default=None, description="deprecated in Kubernetes; the same as one loadBalancerIPs"
     )
     loadBalancerSourceRanges: list[str] | None = Field(
-        default=None, description="not supported by Switchyard: must be absent or empty"
+        default=None,
+        description="not supported by Switchyard: must be absent or empty",
+        json_schema_extra={"maxItems": 0},
     )
     allocateLoadBalancerNodePorts: bool | None = ignored()
     publishNotReadyAddresses: bool | None = ignored()
