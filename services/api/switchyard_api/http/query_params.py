@@ -16,7 +16,10 @@ def _names(dependant: Dependant) -> set[str]:
     return names
 
 
-def known_query_parameters(request: Request) -> None:
+async def known_query_parameters(request: Request) -> None:
+    # async: a sync dependency costs every request a trip through the thread pool.
+    if not request.scope.get("query_string"):
+        return
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:
