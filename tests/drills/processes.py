@@ -1,15 +1,13 @@
-"""Fault-drill parts: API replicas as real processes, a TCP proxy that can cut streams, and a
-DNS server that answers one name with several replicas. Everything listens on loopback."""
+"""Fault-drill parts: API replicas as real processes and a DNS server that answers one name
+with several replicas. Everything listens on loopback."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -104,72 +102,6 @@ class ApiProcess:
             if line.startswith(name + " ") or line.startswith(name + "{"):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
-
-
-class TcpProxy:
-    """Forwards loopback TCP connections to `target`; `cut()` drops every open connection
-    (both directions, at once, like a broken path), and `refuse` turns new ones away."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self.refuse = False
-        self.connections = 0
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.Server | None = None
-
-    def __enter__(self) -> TcpProxy:
-        self._thread.start()
-        self._server = self._call(
-            asyncio.start_server(self._accept, "127.0.0.1", self.port), timeout=5
-        )
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cut()
-        if self._server is not None:
-            self._server.close()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-
-    def _call(self, coroutine: Any, timeout: float = 5) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
-
-    def cut(self) -> int:
-        async def close_all() -> int:
-            writers = list(self._writers)
-            for writer in writers:
-                writer.transport.abort()
-            return len(writers)
-
-        cut: int = self._call(close_all())
-        return cut
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.refuse:
-            writer.transport.abort()
-            return
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self.connections += 1
-        pair = {writer, up_writer}
-        self._writers |= pair
-
-        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            for side in pair:  # one side gone: the whole connection goes
-                side.transport.abort()
-
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
-        self._writers -= pair
 
 
 class _Replicas(BaseResolver):  # type: ignore[misc]
