@@ -1,5 +1,5 @@
-"""Fault-drill parts: API replicas as real processes and a DNS server that answers one name
-with several replicas. Everything listens on loopback."""
+"""Fault-drill parts: the API as a real process (kill -9 is a real crash) and a DNS server that
+answers one name with several replicas. Everything listens on loopback."""
 
 from __future__ import annotations
 
@@ -20,32 +20,34 @@ from tests.api.support import ADMIN_TOKEN, free_port
 
 
 class ApiProcess:
-    """`switchyard-api serve` in its own process (kill -9 is a real crash)."""
+    """`switchyard-api serve` in its own process, started (and started again) on the same
+    ports. `replica` sets its replica id; `settings` are more SWITCHYARD_* settings (by their
+    field names). Nothing else of the caller's SWITCHYARD_* environment reaches it."""
 
     def __init__(
         self,
         database_url: str,
-        replica: str,
-        log_dir: Path,
+        log_path: Path,
         *,
+        replica: str | None = None,
         host: str = "127.0.0.1",
         grpc_port: int | None = None,
         **settings: Any,
     ) -> None:
-        self.replica = replica
+        self.name = replica or "the API"
+        self.log_path = log_path
         self.http_port = free_port()
         self.grpc_port = grpc_port or free_port()
         self.grpc_host = host
-        self.log_path = log_dir / f"{replica}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
         env.update(
             SWITCHYARD_DATABASE_URL=database_url,
             SWITCHYARD_HTTP_LISTEN=f"127.0.0.1:{self.http_port}",
-            SWITCHYARD_GRPC_LISTEN=f"{host}:{self.grpc_port}",
+            SWITCHYARD_GRPC_LISTEN=self.grpc_target,
             SWITCHYARD_ADMIN_TOKEN=ADMIN_TOKEN,
-            SWITCHYARD_REPLICA_ID=replica,
-            SWITCHYARD_LOG_LEVEL="warning",
         )
+        if replica is not None:
+            env["SWITCHYARD_REPLICA_ID"] = replica
         env.update({f"SWITCHYARD_{k.upper()}": str(v) for k, v in settings.items()})
         self._env = env
         self.process: subprocess.Popen[bytes] | None = None
@@ -56,9 +58,16 @@ class ApiProcess:
 
     @property
     def grpc_target(self) -> str:
+        """The address an agent is given (`--api`)."""
         return f"{self.grpc_host}:{self.grpc_port}"
 
-    def start(self, timeout: float = 30) -> ApiProcess:
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        )
+
+    def start(self, ready_timeout: float = 90) -> ApiProcess:
+        """Start the process (the log is appended to) and wait until /readyz answers 200."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "switchyard_api.cli", "serve"],
@@ -66,42 +75,42 @@ class ApiProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + ready_timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.replica} exited: {self.log_path.read_text()}")
+                raise RuntimeError(f"{self.name} exited: {self._log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return self
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.replica} not ready: {self.log_path.read_text()}")
+                raise RuntimeError(f"{self.name} not ready in {ready_timeout}s: {self._log_tail()}")
             time.sleep(0.1)
 
     def kill(self) -> None:
-        """kill -9: no Goodbye, no last status write, the heartbeat just stops."""
+        """kill -9: no shutdown hook runs, no Goodbye, no last status write; open
+        transactions die with the connection and the heartbeat just stops."""
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """Graceful stop (SIGTERM), kill -9 after 10 s; nothing when not running."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
-        )
+                self.kill()
 
     def metric(self, name: str) -> float:
+        """One sample of /metrics, `name` with its labels as exposed; 0 when absent."""
         for line in httpx.get(f"{self.url}/metrics", timeout=5).text.splitlines():
             if line.startswith(name + " ") or line.startswith(name + "{"):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
+
+    def _log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
 
 
 class _Replicas(BaseResolver):  # type: ignore[misc]
