@@ -1,15 +1,13 @@
-"""Fault-drill parts: API replicas as real processes, a TCP proxy that can cut streams, and a
-DNS server that answers one name with several replicas. Everything listens on loopback."""
+"""Fault-drill parts: the API as a real process (kill -9 is a real crash) and a DNS server that
+answers one name with several replicas. Everything listens on loopback."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,32 +20,34 @@ from tests.api.support import ADMIN_TOKEN, free_port
 
 
 class ApiProcess:
-    """`switchyard-api serve` in its own process (kill -9 is a real crash)."""
+    """`switchyard-api serve` in its own process, started (and started again) on the same
+    ports. `replica` sets its replica id; `settings` are more SWITCHYARD_* settings (by their
+    field names). Nothing else of the caller's SWITCHYARD_* environment reaches it."""
 
     def __init__(
         self,
         database_url: str,
-        replica: str,
-        log_dir: Path,
+        log_path: Path,
         *,
+        replica: str | None = None,
         host: str = "127.0.0.1",
         grpc_port: int | None = None,
         **settings: Any,
     ) -> None:
-        self.replica = replica
+        self.name = replica or "the API"
+        self.log_path = log_path
         self.http_port = free_port()
         self.grpc_port = grpc_port or free_port()
         self.grpc_host = host
-        self.log_path = log_dir / f"{replica}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
         env.update(
             SWITCHYARD_DATABASE_URL=database_url,
             SWITCHYARD_HTTP_LISTEN=f"127.0.0.1:{self.http_port}",
-            SWITCHYARD_GRPC_LISTEN=f"{host}:{self.grpc_port}",
+            SWITCHYARD_GRPC_LISTEN=self.grpc_target,
             SWITCHYARD_ADMIN_TOKEN=ADMIN_TOKEN,
-            SWITCHYARD_REPLICA_ID=replica,
-            SWITCHYARD_LOG_LEVEL="warning",
         )
+        if replica is not None:
+            env["SWITCHYARD_REPLICA_ID"] = replica
         env.update({f"SWITCHYARD_{k.upper()}": str(v) for k, v in settings.items()})
         self._env = env
         self.process: subprocess.Popen[bytes] | None = None
@@ -58,9 +58,16 @@ class ApiProcess:
 
     @property
     def grpc_target(self) -> str:
+        """The address an agent is given (`--api`)."""
         return f"{self.grpc_host}:{self.grpc_port}"
 
-    def start(self, timeout: float = 30) -> ApiProcess:
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+        )
+
+    def start(self, ready_timeout: float = 90) -> ApiProcess:
+        """Start the process (the log is appended to) and wait until /readyz answers 200."""
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "switchyard_api.cli", "serve"],
@@ -68,108 +75,42 @@ class ApiProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + ready_timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.replica} exited: {self.log_path.read_text()}")
+                raise RuntimeError(f"{self.name} exited: {self._log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return self
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.replica} not ready: {self.log_path.read_text()}")
+                raise RuntimeError(f"{self.name} not ready in {ready_timeout}s: {self._log_tail()}")
             time.sleep(0.1)
 
     def kill(self) -> None:
-        """kill -9: no Goodbye, no last status write, the heartbeat just stops."""
+        """kill -9: no shutdown hook runs, no Goodbye, no last status write; open
+        transactions die with the connection and the heartbeat just stops."""
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
+        """Graceful stop (SIGTERM), kill -9 after 10 s; nothing when not running."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(
-            base_url=self.url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
-        )
+                self.kill()
 
     def metric(self, name: str) -> float:
+        """One sample of /metrics, `name` with its labels as exposed; 0 when absent."""
         for line in httpx.get(f"{self.url}/metrics", timeout=5).text.splitlines():
             if line.startswith(name + " ") or line.startswith(name + "{"):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
-
-class TcpProxy:
-    """Forwards loopback TCP connections to `target`; `cut()` drops every open connection
-    (both directions, at once, like a broken path), and `refuse` turns new ones away."""
-
-    def __init__(self, target_host: str, target_port: int) -> None:
-        self.target = (target_host, target_port)
-        self.port = free_port()
-        self.refuse = False
-        self.connections = 0
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._server: asyncio.Server | None = None
-
-    def __enter__(self) -> TcpProxy:
-        self._thread.start()
-        self._server = self._call(
-            asyncio.start_server(self._accept, "127.0.0.1", self.port), timeout=5
-        )
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.cut()
-        if self._server is not None:
-            self._server.close()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-
-    def _call(self, coroutine: Any, timeout: float = 5) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
-
-    def cut(self) -> int:
-        async def close_all() -> int:
-            writers = list(self._writers)
-            for writer in writers:
-                writer.transport.abort()
-            return len(writers)
-
-        cut: int = self._call(close_all())
-        return cut
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self.refuse:
-            writer.transport.abort()
-            return
-        try:
-            up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self.connections += 1
-        pair = {writer, up_writer}
-        self._writers |= pair
-
-        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, asyncio.CancelledError):
-                while data := await source.read(65536):
-                    sink.write(data)
-                    await sink.drain()
-            for side in pair:  # one side gone: the whole connection goes
-                side.transport.abort()
-
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
-        self._writers -= pair
+    def _log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
 
 
 class _Replicas(BaseResolver):  # type: ignore[misc]

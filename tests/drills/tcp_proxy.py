@@ -1,90 +1,142 @@
-"""A TCP proxy on loopback that a test can cut: `down()` closes the listener and resets every
-relayed connection (the database "becomes unreachable"), `up()` listens again on the same
-port."""
+"""A TCP proxy on loopback that a drill can break: `cut()` resets every relayed connection
+(both directions at once, like a broken path), `down()` also closes the port so that new
+connections are refused (the target "becomes unreachable"), `up()` listens again on the same
+port.
+
+One asyncio loop in a thread owns every socket. (A thread a direction, as before, raced: a
+pump that closed the socket the other pump was blocked on left that side open, with no fd,
+so the target never learnt that the connection had been cut.)"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import struct
 import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from tests.api.support import free_port
+
+T = TypeVar("T")
 
 
 class TcpProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()
-        self._listener: socket.socket | None = None
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port: int = probe.getsockname()[1]
-        probe.close()
+        self.port = free_port()
+        self.connections = 0  # relayed so far, cut or not
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._generation = 0  # moves at every cut: a connection half made by then is dropped
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     def __enter__(self) -> TcpProxy:
+        self._thread.start()
         self.up()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.down()
+        self._call(self._settle())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def up(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        """Listen on the port (again)."""
 
-    def down(self) -> None:
-        """Refuse new connections and reset the open ones (RST, as a dead peer's kernel)."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
-        with self._lock:
-            connections, self._connections = self._connections, set()
-        for sock in connections:
-            # shutdown() wakes the pump blocked in recv() (close() alone would not, and the
-            # peer would never learn that the connection is gone).
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                sock.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(OSError):
-                sock.close()
+        async def listen() -> None:
+            if self._server is None:
+                self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
 
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                if self._listener is not listener:  # went down meanwhile
-                    client.close()
-                    upstream.close()
-                    return
-                self._connections.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+        self._call(listen())
 
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+    def down(self) -> int:
+        """Refuse new connections (the port is closed) and reset the open ones; how many
+        sockets were cut, as `cut()`."""
+
+        async def close() -> int:
+            if self._server is not None:
+                self._server.close()  # the listening socket is closed at once
+                self._server = None
+            return self._cut()
+
+        return self._call(close())
+
+    def cut(self) -> int:
+        """Reset every open connection (RST, as a dead peer's kernel), keep listening; how
+        many sockets were cut: two a connection, the client's side and the target's."""
+
+        async def cut() -> int:
+            return self._cut()
+
+        return self._call(cut())
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=10)
+
+    def _cut(self) -> int:
+        self._generation += 1
+        writers, self._writers = self._writers, set()
+        for writer in writers:
+            _reset(writer)
+        return len(writers)
+
+    async def _settle(self) -> None:
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=5)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
+            await self._relay(reader, writer)
         finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.close()
-            with self._lock:
-                self._connections.discard(source)
-                self._connections.discard(sink)
+            self._handlers.discard(task)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        generation = self._generation
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            _reset(writer)
+            return
+        if generation != self._generation:  # cut (or down) while connecting
+            _reset(writer)
+            _reset(up_writer)
+            return
+        self.connections += 1
+        pair = (writer, up_writer)
+        self._writers.update(pair)
+        try:
+            await asyncio.gather(_pump(reader, up_writer, pair), _pump(up_reader, writer, pair))
+        finally:
+            self._writers.difference_update(pair)
+
+
+async def _pump(
+    source: asyncio.StreamReader,
+    sink: asyncio.StreamWriter,
+    pair: tuple[asyncio.StreamWriter, asyncio.StreamWriter],
+) -> None:
+    with contextlib.suppress(OSError):
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    for side in pair:  # one direction ended: the whole connection goes (no half-open relay)
+        side.close()
+
+
+def _reset(writer: asyncio.StreamWriter) -> None:
+    """Close with RST: linger 0, and nothing still queued is sent."""
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()

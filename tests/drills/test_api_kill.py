@@ -15,7 +15,7 @@ from tests.api.support import ADMIN_TOKEN
 from tests.distribution.agents import AgentFleet
 from tests.waiting import wait_for
 
-from .api_process import ApiProcess
+from .processes import ApiProcess
 from .support import (
     NODES,
     SteadyWriter,
@@ -50,7 +50,7 @@ def test_api_kill_9_under_20_writes_per_second(
     try:
         with api.client() as client:
             tokens = seed(client)
-        agents = {node: fleet.start(node, tokens[node], api.grpc_address) for node in NODES}
+        agents = {node: fleet.start(node, tokens[node], api.grpc_target) for node in NODES}
         writer = SteadyWriter(api.url, ADMIN_TOKEN, endpoint_write, per_second=20).start()
         time.sleep(3)
         killed_at = time.monotonic()

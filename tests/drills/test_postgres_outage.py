@@ -16,7 +16,7 @@ from tests.api.support import ADMIN_TOKEN
 from tests.distribution.agents import AgentFleet
 from tests.waiting import wait_for
 
-from .api_process import ApiProcess
+from .processes import ApiProcess
 from .support import NODES, SteadyWriter, committed_revisions, event_revisions, half_written, seed
 from .tcp_proxy import TcpProxy
 
@@ -47,7 +47,7 @@ def test_postgres_unreachable_for_10_seconds(
             with api.client() as client:
                 tokens = seed(client)
                 for node in NODES:
-                    fleet.start(node, tokens[node], api.grpc_address)
+                    fleet.start(node, tokens[node], api.grpc_target)
                 writer = SteadyWriter(api.url, ADMIN_TOKEN, namespace_write, per_second=5)
                 writer.start()
                 time.sleep(2)

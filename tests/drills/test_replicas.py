@@ -72,9 +72,17 @@ class Writer(threading.Thread):
 def test_replica_killed_mid_stream_agents_converge_through_the_other(
     fresh_postgres_url: str, fleet: AgentFleet, tmp_path: Path
 ) -> None:
-    settings = {"replica_timeout": REPLICA_TIMEOUT, "catch_up_interval": 1.0}
-    replica_a = ApiProcess(fresh_postgres_url, "replica-a", tmp_path, **settings)
-    replica_b = ApiProcess(fresh_postgres_url, "replica-b", tmp_path, **settings)
+    def replica(name: str) -> ApiProcess:
+        return ApiProcess(
+            fresh_postgres_url,
+            tmp_path / f"{name}.log",
+            replica=name,
+            replica_timeout=REPLICA_TIMEOUT,
+            catch_up_interval=1.0,
+            log_level="warning",
+        )
+
+    replica_a, replica_b = replica("replica-a"), replica("replica-b")
     try:
         replica_b.start()
         client = replica_b.client()

@@ -22,7 +22,7 @@ from tests.distribution.test_end_to_end import (
 )
 from tests.waiting import wait_for
 
-from .processes import TcpProxy
+from .tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow
 SNAPSHOTS = 'switchyard_distribution_messages_total{type="snapshot"}'
@@ -48,8 +48,7 @@ def test_stream_cut_by_the_proxy_resumes_by_delta(
             snapshots, deltas = metric(server, SNAPSHOTS), metric(server, DELTAS)
             assert snapshots == 1 and proxy.connections == 1
             for round_ in range(3):
-                proxy.refuse = True
-                assert proxy.cut() == 2  # the agent's side and the API's side
+                assert proxy.down() == 2  # cut: the agent's side and the API's side
                 wait_for(
                     lambda: not status(client)["nodes"][0]["connected"],
                     what="the API saw the stream end",
@@ -57,7 +56,7 @@ def test_stream_cut_by_the_proxy_resumes_by_delta(
                 revision = set_endpoints(client, f"10.1.1.{20 + round_}")
                 time.sleep(0.5)  # the agent retries against a closed door meanwhile
                 assert backends(running) == [f"10.1.1.{19 + round_}" if round_ else "10.1.1.5"]
-                proxy.refuse = False
+                proxy.up()
                 wait_for(lambda r=revision: all_at(client, r, ("n1",)), what="resumed, converged")
                 assert backends(running) == [f"10.1.1.{20 + round_}"]
             assert metric(server, SNAPSHOTS) == snapshots  # every resume was a delta
