@@ -54,7 +54,9 @@ class DistributionService:
         self,
         requests: AsyncIterator[dpb.AgentMessage],
         context: grpc.aio.ServicerContext[Any, Any],
-    ) -> AsyncIterator[bytes | dpb.ControllerMessage]:
+    ) -> None:
+        """One stream. It uses the context's read/write API rather than `requests` and an
+        async generator: each layer of generator costs every message of every agent."""
         token = _bearer(context)
         found = await asyncio.to_thread(self.tokens.node_token, token) if token else None
         if found is None:
@@ -62,12 +64,12 @@ class DistributionService:
         assert found is not None
         token_id, node = found
         try:
-            first = await asyncio.wait_for(anext(requests), HELLO_TIMEOUT)
-        except (TimeoutError, StopAsyncIteration):
+            first = await asyncio.wait_for(context.read(), HELLO_TIMEOUT)
+        except TimeoutError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected Hello first")
         except DecodeError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, MALFORMED)
-        if first.WhichOneof("message") != "hello":
+        if first is grpc.aio.EOF or first.WhichOneof("message") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected Hello first")
         hello = first.hello
         if (problem := hello_problem(hello)) is not None:
@@ -97,10 +99,9 @@ class DistributionService:
             last,
             "resuming by delta" if applied is not None else "sending a snapshot",
         )
-        reader = asyncio.create_task(self._read(requests, session))
+        reader = asyncio.create_task(self._read(context, session))
         try:
-            async for message in self._write(session):
-                yield message
+            await self._write(session, context)
             if session.goodbye == (dpb.Goodbye.REASON_PROTOCOL_ERROR, MALFORMED):
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, MALFORMED)
         finally:
@@ -111,13 +112,16 @@ class DistributionService:
                 self.hub.status.disconnected(node)
             log.info("agent %s disconnected", node, extra={"node": node})
 
-    async def _read(self, requests: AsyncIterator[dpb.AgentMessage], session: AgentSession) -> None:
+    async def _read(
+        self, context: grpc.aio.ServicerContext[Any, Any], session: AgentSession
+    ) -> None:
         try:
-            async for message in requests:
-                if message.WhichOneof("message") == "attachments":
+            while (message := await context.read()) is not grpc.aio.EOF:
+                kind = message.WhichOneof("message")
+                if kind == "attachments":
                     await self._attachments(session.node, message.attachments)
                     continue
-                problem = self._receive(session, message)
+                problem = self._receive(session, message, kind)
                 if problem is not None:
                     log.warning("agent %s broke the protocol: %s", session.node, problem)
                     session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, problem)
@@ -129,14 +133,16 @@ class DistributionService:
             pass
         session.close(dpb.Goodbye.REASON_UNSPECIFIED, "the agent closed its stream")
 
-    def _receive(self, session: AgentSession, message: dpb.AgentMessage) -> str | None:
+    def _receive(
+        self, session: AgentSession, message: dpb.AgentMessage, kind: str | None
+    ) -> str | None:
         """Record one agent message; the protocol error it is, if any (nothing recorded)."""
         status = self.hub.status
-        kind = message.WhichOneof("message")
         if kind == "ack":
-            if not session.accept_answer(message.ack.revision):
-                return f"Ack of revision {message.ack.revision}, never sent on this stream"
-            status.report(session.node, message.ack.revision, [], "")
+            revision = message.ack.revision
+            if not session.accept_answer(revision):
+                return f"Ack of revision {revision}, never sent on this stream"
+            status.report(session.node, revision, [], "")
         elif kind == "nack":
             nack = message.nack
             if (problem := nack_problem(nack)) is not None:
@@ -176,14 +182,17 @@ class DistributionService:
         except Exception:
             log.exception("cannot store the attachment report of node %s", node)
 
-    async def _write(self, session: AgentSession) -> AsyncIterator[bytes | dpb.ControllerMessage]:
+    async def _write(
+        self, session: AgentSession, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
         while True:
             await session.wake.wait()
             session.wake.clear()
             if session.goodbye is not None:
                 reason, text = session.goodbye
                 if reason != dpb.Goodbye.REASON_UNSPECIFIED:
-                    yield dpb.ControllerMessage(goodbye=dpb.Goodbye(reason=reason, message=text))  # type: ignore[arg-type]
+                    goodbye = dpb.Goodbye(reason=reason, message=text)  # type: ignore[arg-type]
+                    await context.write(dpb.ControllerMessage(goodbye=goodbye))
                 return
             if session.needs_snapshot:
                 session.needs_snapshot = False
@@ -192,7 +201,7 @@ class DistributionService:
                 session.mark_sent(revision)
                 for chunk in chunks:
                     self.hub.count_sent("snapshot", len(chunk))
-                    yield chunk
+                    await context.write(chunk)
                 session.sent_revision = revision
                 continue
             owed = [o for o in session.take_owed() if o.to_revision > (session.sent_revision or 0)]
@@ -207,7 +216,7 @@ class DistributionService:
             session.mark_sent(to_revision)
             for chunk in self.hub.deltas.encode(delta, session.sent_revision, to_revision):
                 self.hub.count_sent("delta", len(chunk))
-                yield chunk
+                await context.write(chunk)
             session.sent_revision = to_revision
 
 
