@@ -33,6 +33,7 @@ T = TypeVar("T")
 # DeltaEncoder serializes the (empty) body once per round, not once per node.
 _NOTHING: Mapping[str, NodeObject] = MappingProxyType({})
 _NO_REMOVALS: frozenset[str] = frozenset()
+GC_YOUNG_THRESHOLD = 50_000
 
 
 class DistributionHub:
@@ -98,6 +99,10 @@ class DistributionHub:
         # collector leaves them alone (they are still freed by reference counting).
         gc.collect()
         gc.freeze()
+        # And the young generation is collected every GC_YOUNG_THRESHOLD allocations, not 700:
+        # most of a round's objects (futures, messages, report rows) are gone by then, so
+        # fewer survive into older generations to be walked again.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         self.ready.set()
         log.info(
             "compiled intent at revision %d for %d nodes",

@@ -33,11 +33,6 @@ MAX_MESSAGE = 64 * 1024 * 1024  # to the agent: chunks are ~2 MiB, a huge object
 MALFORMED = "malformed AgentMessage: not a valid protobuf encoding"
 
 
-def _serialize(message: bytes | dpb.ControllerMessage) -> bytes:
-    # Messages are serialized once by the hub and shared by every stream that sends them.
-    return message if isinstance(message, bytes) else message.SerializeToString()
-
-
 def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     for key, value in context.invocation_metadata() or ():
         if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
@@ -186,13 +181,12 @@ class DistributionService:
         self, session: AgentSession, context: grpc.aio.ServicerContext[Any, Any]
     ) -> None:
         while True:
-            await session.wake.wait()
-            session.wake.clear()
+            await session.wake.wait_and_clear()
             if session.goodbye is not None:
                 reason, text = session.goodbye
                 if reason != dpb.Goodbye.REASON_UNSPECIFIED:
                     goodbye = dpb.Goodbye(reason=reason, message=text)  # type: ignore[arg-type]
-                    await context.write(dpb.ControllerMessage(goodbye=goodbye))
+                    await context.write(dpb.ControllerMessage(goodbye=goodbye).SerializeToString())
                 return
             if session.needs_snapshot:
                 session.needs_snapshot = False
@@ -242,7 +236,9 @@ def build_server(
                     "Connect": grpc.stream_stream_rpc_method_handler(
                         handler,
                         request_deserializer=dpb.AgentMessage.FromString,
-                        response_serializer=_serialize,
+                        # Streams write bytes: messages are serialized by the hub, most of
+                        # them once for every stream that sends them.
+                        response_serializer=None,
                     )
                 },
             ),
