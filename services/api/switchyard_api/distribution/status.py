@@ -46,6 +46,7 @@ class NodeState:
         return sorted(name for name, state in self.dataplanes.items() if state != "connected")
 
     def as_json(self) -> dict[str, Any]:
+        down = self.dataplanes_down if self.dataplanes else []  # once per node per flush
         return {
             "connected": self.connected,
             "agentVersion": self.agentVersion,
@@ -57,8 +58,8 @@ class NodeState:
             "dataplanes": self.dataplanes,
             "pendingObjects": self.pendingObjects,
             "acked": self.acked,
-            "converged": self.connected and self.acked and not self.dataplanes_down,
-            "dataplanesDown": self.dataplanes_down,
+            "converged": self.connected and self.acked and not down,
+            "dataplanesDown": down,
             "retryingObjects": self.retryingObjects,
         }
 
