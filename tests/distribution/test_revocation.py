@@ -10,6 +10,12 @@ import httpx
 import pytest
 
 from switchyard.v1 import distribution_pb2 as dpb
+from switchyard_api.auth import TokenStore
+from switchyard_api.distribution.revocation import RevocationWatch
+from switchyard_api.distribution.session import AgentSession
+from switchyard_api.store.db import create_store_engine
+from switchyard_api.store.feed import ChangeFeed
+from switchyard_api.store.store import IntentStore
 
 from ..api.support import LiveServer
 from .test_server import RawAgent, grpc_port, seed
@@ -103,3 +109,33 @@ def test_revocation_without_notify_is_found_by_the_periodic_check(database_url: 
             await on_b.close()
 
         asyncio.run(scenario())
+
+
+class ConnectingDuringTheCheck(TokenStore):
+    """A real token store; while its query runs, another agent's stream registers (the
+    race a busy replica meets when agents connect during the periodic check)."""
+
+    def __init__(self, store: IntentStore, arriving: AgentSession) -> None:
+        super().__init__(store)
+        self.arriving = arriving
+        self.sessions: dict[str, AgentSession] = {}
+
+    def existing(self, token_ids: set[str]) -> set[str]:
+        live = super().existing(token_ids)
+        self.sessions[self.arriving.node] = self.arriving
+        return live
+
+
+def test_a_stream_that_connects_during_the_check_is_not_taken_for_revoked(
+    database_url: str,
+) -> None:
+    store = IntentStore(create_store_engine(database_url))
+    first, _ = TokenStore(store).create("node", "", "n1")
+    second, _ = TokenStore(store).create("node", "", "n2")
+    tokens = ConnectingDuringTheCheck(store, AgentSession("n2", second.id))
+    tokens.sessions["n1"] = AgentSession("n1", first.id)
+    watch = RevocationWatch(tokens.sessions, tokens, ChangeFeed())
+
+    assert asyncio.run(watch.check()) == []
+    assert tokens.sessions["n2"].goodbye is None  # its token exists: it stays connected
+    store.engine.dispose()

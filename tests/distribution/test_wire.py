@@ -30,6 +30,23 @@ def test_encoded_delta_equals_the_plain_encoding() -> None:
     assert len(encoder._bodies) == 1  # the body was built once for both nodes
 
 
+def test_encoded_deltas_are_byte_for_byte_protobuf_s_own() -> None:
+    """Whatever the node name and revisions (0 is left out in proto3), the assembled bytes are
+    exactly what protobuf serializes: an agent cannot tell them apart."""
+    upserts = {FRONTEND.key: FRONTEND}
+    encoder = DeltaEncoder()
+    for removals in (frozenset(), frozenset({"frontend/TCP/10.96.0.11/80"})):
+        for node in ("n1", "", "nœud-é" * 30):
+            for revisions in ((0, 9), (5, 9), (9, 300), (2**33, 2**33 + 1), (0, 0)):
+                delta = NodeDelta(node, upserts, removals)
+                (data,) = encoder.encode(delta, *revisions)
+                plain = dpb.ControllerMessage(delta=delta_to_proto(delta, *revisions))
+                assert data == plain.SerializeToString()
+    empty = NodeDelta("n1", {}, frozenset())
+    (data,) = encoder.encode(empty, 3, 4)
+    assert data == dpb.ControllerMessage(delta=delta_to_proto(empty, 3, 4)).SerializeToString()
+
+
 def test_snapshots_share_the_cluster_wide_pieces_and_parse_like_plain_ones() -> None:
     from switchyard_contract.codec import snapshot_from_proto
     from switchyard_contract.nodeconfig import NodeConfig, SnatConfig

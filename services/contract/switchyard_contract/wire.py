@@ -18,6 +18,10 @@ from .nodeconfig import NodeConfig, NodeDelta, NodeObject
 # ControllerMessage field numbers (distribution.proto), wire type 2 (length-delimited).
 _SNAPSHOT_TAG = bytes([(1 << 3) | 2])
 _DELTA_TAG = bytes([(2 << 3) | 2])
+# Delta field numbers: node (1, length-delimited), from_revision (2) and to_revision (3), varints.
+_NODE_TAG = bytes([(1 << 3) | 2])
+_FROM_TAG = bytes([2 << 3])
+_TO_TAG = bytes([3 << 3])
 
 
 def varint(value: int) -> bytes:
@@ -33,15 +37,25 @@ def varint(value: int) -> bytes:
 
 
 class DeltaEncoder:
-    """Encodes deltas for many streams, sharing the body of a delta between them."""
+    """Encodes deltas for many streams, sharing the body of a delta between them.
+
+    Within a round most streams get the same body between the same revisions, so that part
+    (revisions + body) is assembled once too; a stream adds only its node field, kept per node
+    name across rounds."""
+
+    NODE_FIELDS_KEPT = 100_000  # names of nodes that came and went are forgotten past this
 
     def __init__(self) -> None:
         # id(upserts), id(removals) -> (the objects themselves, so ids stay theirs; the body)
         self._bodies: dict[tuple[int, int], tuple[object, object, bytes]] = {}
+        # id(upserts), id(removals), from, to -> revision fields + body (ids held by _bodies)
+        self._tails: dict[tuple[int, int, int, int], bytes] = {}
+        self._node_fields: dict[str, bytes] = {}
 
     def new_round(self) -> None:
         """Called at each fan-out: bodies of older deltas are no longer shared."""
         self._bodies.clear()
+        self._tails.clear()
 
     def _body(self, delta: NodeDelta) -> bytes:
         ident = (id(delta.upserts), id(delta.removals))
@@ -52,18 +66,37 @@ class DeltaEncoder:
             self._bodies[ident] = cached
         return cached[2]
 
+    def _node_field(self, node: str) -> bytes:
+        field = self._node_fields.get(node)
+        if field is None:
+            if len(self._node_fields) >= self.NODE_FIELDS_KEPT:
+                self._node_fields.clear()
+            name = node.encode()
+            # Delta.node (field 1, length-delimited); proto3 leaves an empty string out.
+            field = _NODE_TAG + varint(len(name)) + name if name else b""
+            self._node_fields[node] = field
+        return field
+
     def encode(self, delta: NodeDelta, from_revision: int, to_revision: int) -> list[bytes]:
-        body = self._body(delta)
-        if len(body) > DEFAULT_CHUNK_BYTES:
-            return [
-                dpb.ControllerMessage(delta=chunk).SerializeToString()
-                for chunk in delta_chunks(delta, from_revision, to_revision)
-            ]
-        header = dpb.Delta(
-            node=delta.node, from_revision=from_revision, to_revision=to_revision
-        ).SerializeToString()
-        payload = header + body
-        return [_DELTA_TAG + varint(len(payload)) + payload]
+        ident = (id(delta.upserts), id(delta.removals), from_revision, to_revision)
+        tail = self._tails.get(ident)
+        if tail is None:
+            body = self._body(delta)
+            if len(body) > DEFAULT_CHUNK_BYTES:
+                return [
+                    dpb.ControllerMessage(delta=chunk).SerializeToString()
+                    for chunk in delta_chunks(delta, from_revision, to_revision)
+                ]
+            # Delta.from_revision and .to_revision (fields 2 and 3, varints; 0 is left out),
+            # in field order before the body's upserts (4) and removals (5), as protobuf does.
+            tail = (
+                (_FROM_TAG + varint(from_revision) if from_revision else b"")
+                + (_TO_TAG + varint(to_revision) if to_revision else b"")
+                + body
+            )
+            self._tails[ident] = tail
+        node = self._node_field(delta.node)
+        return [_DELTA_TAG + varint(len(node) + len(tail)) + node + tail]
 
 
 class SnapshotEncoder:

@@ -46,8 +46,11 @@ class RevocationWatch:
             return []
         live = await asyncio.to_thread(self.tokens.existing, held)
         closed = []
+        revoked = held - live
         for session in list(self.sessions.values()):
-            if session.token_id is not None and session.token_id not in live:
+            # Only tokens that were asked about: a stream that registered while the query ran
+            # holds a token this check knows nothing of, not a revoked one.
+            if session.token_id in revoked:
                 log.warning("the token of node %s was revoked: closing its stream", session.node)
                 session.close(dpb.Goodbye.REASON_REFUSED, "this node's token was revoked")
                 closed.append(session.node)

@@ -34,11 +34,6 @@ MAX_MESSAGE = 64 * 1024 * 1024  # to the agent: chunks are ~2 MiB, a huge object
 MALFORMED = "malformed AgentMessage: not a valid protobuf encoding"
 
 
-def _serialize(message: bytes | dpb.ControllerMessage) -> bytes:
-    # Messages are serialized once by the hub and shared by every stream that sends them.
-    return message if isinstance(message, bytes) else message.SerializeToString()
-
-
 def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     for key, value in context.invocation_metadata() or ():
         if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
@@ -55,7 +50,9 @@ class DistributionService:
         self,
         requests: AsyncIterator[dpb.AgentMessage],
         context: grpc.aio.ServicerContext[Any, Any],
-    ) -> AsyncIterator[bytes | dpb.ControllerMessage]:
+    ) -> None:
+        """One stream. It uses the context's read/write API rather than `requests` and an
+        async generator: each layer of generator costs every message of every agent."""
         token = _bearer(context)
         found = await asyncio.to_thread(self.tokens.node_token, token) if token else None
         if found is None:
@@ -63,12 +60,12 @@ class DistributionService:
         assert found is not None
         token_id, node = found
         try:
-            first = await asyncio.wait_for(anext(requests), HELLO_TIMEOUT)
-        except (TimeoutError, StopAsyncIteration):
+            first = await asyncio.wait_for(context.read(), HELLO_TIMEOUT)
+        except TimeoutError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected Hello first")
         except DecodeError:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, MALFORMED)
-        if first.WhichOneof("message") != "hello":
+        if first is grpc.aio.EOF or first.WhichOneof("message") != "hello":
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "expected Hello first")
         hello = first.hello
         if (problem := hello_problem(hello)) is not None:
@@ -98,10 +95,9 @@ class DistributionService:
             last,
             "resuming by delta" if applied is not None else "sending a snapshot",
         )
-        reader = asyncio.create_task(self._read(requests, session))
+        reader = asyncio.create_task(self._read(context, session))
         try:
-            async for message in self._write(session):
-                yield message
+            await self._write(session, context)
             if session.goodbye == (dpb.Goodbye.REASON_PROTOCOL_ERROR, MALFORMED):
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, MALFORMED)
         finally:
@@ -112,13 +108,16 @@ class DistributionService:
                 self.hub.status.disconnected(node)
             log.info("agent %s disconnected", node, extra={"node": node})
 
-    async def _read(self, requests: AsyncIterator[dpb.AgentMessage], session: AgentSession) -> None:
+    async def _read(
+        self, context: grpc.aio.ServicerContext[Any, Any], session: AgentSession
+    ) -> None:
         try:
-            async for message in requests:
-                if message.WhichOneof("message") == "attachments":
+            while (message := await context.read()) is not grpc.aio.EOF:
+                kind = message.WhichOneof("message")
+                if kind == "attachments":
                     await self._attachments(session.node, message.attachments)
                     continue
-                problem = self._receive(session, message)
+                problem = self._receive(session, message, kind)
                 if problem is not None:
                     log.warning("agent %s broke the protocol: %s", session.node, problem)
                     session.close(dpb.Goodbye.REASON_PROTOCOL_ERROR, problem)
@@ -130,14 +129,16 @@ class DistributionService:
             pass
         session.close(dpb.Goodbye.REASON_UNSPECIFIED, "the agent closed its stream")
 
-    def _receive(self, session: AgentSession, message: dpb.AgentMessage) -> str | None:
+    def _receive(
+        self, session: AgentSession, message: dpb.AgentMessage, kind: str | None
+    ) -> str | None:
         """Record one agent message; the protocol error it is, if any (nothing recorded)."""
         status = self.hub.status
-        kind = message.WhichOneof("message")
         if kind == "ack":
-            if not session.accept_answer(message.ack.revision):
-                return f"Ack of revision {message.ack.revision}, never sent on this stream"
-            status.report(session.node, message.ack.revision, [], "")
+            revision = message.ack.revision
+            if not session.accept_answer(revision):
+                return f"Ack of revision {revision}, never sent on this stream"
+            status.report(session.node, revision, [], "")
         elif kind == "nack":
             nack = message.nack
             if (problem := nack_problem(nack)) is not None:
@@ -179,14 +180,16 @@ class DistributionService:
         except Exception:
             log.exception("cannot store the attachment report of node %s", node)
 
-    async def _write(self, session: AgentSession) -> AsyncIterator[bytes | dpb.ControllerMessage]:
+    async def _write(
+        self, session: AgentSession, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
         while True:
-            await session.wake.wait()
-            session.wake.clear()
+            await session.wake.wait_and_clear()
             if session.goodbye is not None:
                 reason, text = session.goodbye
                 if reason != dpb.Goodbye.REASON_UNSPECIFIED:
-                    yield dpb.ControllerMessage(goodbye=dpb.Goodbye(reason=reason, message=text))  # type: ignore[arg-type]
+                    goodbye = dpb.Goodbye(reason=reason, message=text)  # type: ignore[arg-type]
+                    await context.write(dpb.ControllerMessage(goodbye=goodbye).SerializeToString())
                 return
             if session.needs_snapshot:
                 session.needs_snapshot = False
@@ -195,7 +198,7 @@ class DistributionService:
                 session.mark_sent(revision)
                 for chunk in chunks:
                     self.hub.count_sent("snapshot", len(chunk))
-                    yield chunk
+                    await context.write(chunk)
                 session.sent_revision = revision
                 continue
             owed = [o for o in session.take_owed() if o.to_revision > (session.sent_revision or 0)]
@@ -210,7 +213,7 @@ class DistributionService:
             session.mark_sent(to_revision)
             for chunk in self.hub.deltas.encode(delta, session.sent_revision, to_revision):
                 self.hub.count_sent("delta", len(chunk))
-                yield chunk
+                await context.write(chunk)
             session.sent_revision = to_revision
 
 
@@ -236,7 +239,9 @@ def build_server(
                     "Connect": grpc.stream_stream_rpc_method_handler(
                         handler,
                         request_deserializer=dpb.AgentMessage.FromString,
-                        response_serializer=_serialize,
+                        # Streams write bytes: messages are serialized by the hub, most of
+                        # them once for every stream that sends them.
+                        response_serializer=None,
                     )
                 },
             ),

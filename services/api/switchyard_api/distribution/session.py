@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from switchyard_contract.nodeconfig import NodeDelta
 
@@ -14,8 +14,36 @@ QUEUE_LIMIT = 64
 UNANSWERED_LIMIT = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Owed:
+class Wakeup:
+    """An asyncio.Event for one waiter that clears as it wakes: the writer of a stream waits
+    on it once per message, and Event.wait costs a loop lookup and a waiter list each time."""
+
+    __slots__ = ("_set", "_waiter")
+
+    def __init__(self) -> None:
+        self._set = True  # a new stream has something to send first (its snapshot)
+        self._waiter: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        self._set = True
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def is_set(self) -> bool:
+        return self._set
+
+    async def wait_and_clear(self) -> None:
+        if not self._set:
+            self._waiter = waiter = asyncio.get_running_loop().create_future()
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        self._set = False
+
+
+class Owed(NamedTuple):  # one per agent per write: cheaper to make than a dataclass
     delta: NodeDelta
     to_revision: int
 
@@ -32,8 +60,7 @@ class AgentSession:
         self.acked_revision: int | None = None
         self.needs_snapshot = True
         self.goodbye: tuple[int, str] | None = None  # (Goodbye.Reason, message)
-        self.wake = asyncio.Event()
-        self.wake.set()
+        self.wake = Wakeup()
         self.acked = asyncio.Event()
         self._unanswered: list[int] = []  # increasing
         self._answered: int | None = None
