@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +70,18 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def cli(server: LiveServer, tmp_path: Path) -> Cli:
     return cli_for(server.url, tmp_path / "home")
+
+
+@pytest.fixture
+def cluster(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Any]:
+    """A real API with an agent fleet (tests/cli/cluster.py)."""
+    from tests.distribution.agents import AgentFleet
+
+    from .cluster import Cluster
+
+    fleet = AgentFleet(tmp_path / "agents")
+    try:
+        with LiveServer(fresh_postgres_url) as server:
+            yield Cluster(server, fleet, cli_for(server.url, tmp_path / "home"))
+    finally:
+        fleet.close()

@@ -5,19 +5,13 @@ the interface is plugged the list empties."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.api.support import LiveServer
-from tests.distribution.agents import AgentFleet
 from tests.waiting import wait_for
 
-from .conftest import cli_for
-from .test_wait_status import Cluster
+from .cluster import Cluster
 
 TAP = "tap-web1"
 TAP_KEY = f"vpp-interface/{TAP}"
@@ -27,16 +21,6 @@ POD = {
 }
 # Selects the pod: its ACL binding waits for the pod's interface object, itself pending.
 POLICY = {"spec": {"podSelector": {"matchLabels": {"app": "web"}}, "policyTypes": ["Ingress"]}}
-
-
-@pytest.fixture
-def cluster(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    fleet = AgentFleet(tmp_path / "agents")
-    try:
-        with LiveServer(fresh_postgres_url) as server:
-            yield Cluster(server, fleet, cli_for(server.url, tmp_path / "home"))
-    finally:
-        fleet.close()
 
 
 def n1(http: httpx.Client) -> dict[str, Any]:

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.api.support import LiveServer
-from tests.distribution.agents import AgentFleet
 from tests.waiting import wait_for
 
-from .conftest import Cli, cli_for
+from .cluster import Cluster
 
 FRONTEND = "frontend/TCP/10.96.0.10/80"
 SERVICE = """\
@@ -32,32 +28,6 @@ addressType: IPv4
 endpoints: [{addresses: [10.1.1.5], nodeName: n1}]
 ports: [{port: 8080}]
 """
-
-
-class Cluster:
-    def __init__(self, server: LiveServer, fleet: AgentFleet, cli: Cli) -> None:
-        self.server, self.fleet, self.cli = server, fleet, cli
-        self.http = server.client()
-        self.api = f"127.0.0.1:{server.app.state.distribution.port}"
-        self.tokens: dict[str, str] = {}
-        self.http.put("/v1/namespaces/default", json={"spec": {}}).raise_for_status()
-
-    def node(self, name: str, index: int) -> str:
-        spec = {"spec": {"addresses": [f"192.0.2.{index}"], "podCIDRs": [f"10.1.{index}.0/24"]}}
-        self.http.put(f"/v1/nodes/{name}", json=spec).raise_for_status()
-        token = self.http.post("/v1/tokens", json={"role": "node", "node": name})
-        self.tokens[name] = token.json()["token"]
-        return name
-
-
-@pytest.fixture
-def cluster(fresh_postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    fleet = AgentFleet(tmp_path / "agents")
-    try:
-        with LiveServer(fresh_postgres_url) as server:
-            yield Cluster(server, fleet, cli_for(server.url, tmp_path / "home"))
-    finally:
-        fleet.close()
 
 
 def progress(done: subprocess.CompletedProcess[str]) -> list[str]:

@@ -122,7 +122,9 @@ def test_vpp_restart_is_noticed_reapplied_and_acked(
             emulator.add_interface(UPLINK)
             wait_for(lambda: ("10.96.0.10", 80) in translations(emulator), what="re-applied")
             assert translations(emulator)[("10.96.0.10", 80)] == [("10.1.1.5", 8080)]
-            assert emulator.state()["cnat"]["snat"]  # node setup re-done as well
+            # Node setup re-done as well: it waits for the uplink, plugged after the restart,
+            # so it may come a moment after the translations.
+            wait_for(lambda: bool(emulator.state()["cnat"]["snat"]), what="node SNAT re-applied")
             wait_for(lambda: acks(server, revision) >= 2, what="the revision ACKed again")
             wait_for(lambda: node_status(client)["dataplanes"].get("vpp") == "connected")
             status = node_status(client)
