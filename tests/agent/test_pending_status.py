@@ -15,14 +15,10 @@ from switchyard_contract.limits import (
     MAX_STATUS_KEYS,
     MAX_STATUS_PENDING,
 )
-from switchyard_contract.nodeconfig import Acl, AclBinding, AclRule, ManagedInterface
+from switchyard_contract.nodeconfig import Acl, AclBinding, AclRule
 
 from . import config, rig
-
-ACL = Acl("a" * 8, (AclRule(2, "10.0.0.0/8", "0.0.0.0/0"),))
-POD_IF = ManagedInterface("memif1/0", "pod")
-BINDING = AclBinding("memif1/0", (ACL.name,), ())
-MEMIF = "vpp-interface/memif1/0"
+from .test_convergence import ACL, BINDING, MEMIF, POD_IF
 
 
 def waiting(result: ApplyResult) -> dict[str, tuple[tuple[str, ...], str]]:
