@@ -56,7 +56,6 @@ class WriteTransaction:
         self._revision: int | None = None
         self._entries: dict[tuple[str, str, str], ChangeLogEntry] = {}
         self._last_revision: int | None = None  # the last revision handed out, once read
-        self._taken = False  # a revision was handed out: finish() writes it back
         # What this transaction knows of the store (valid while it holds the writer lock).
         self._rows: dict[Key, StoredObject | None] = {}
         self._kind_lists: dict[tuple[str, str], dict[str, StoredObject]] = {}
@@ -72,12 +71,11 @@ class WriteTransaction:
         if self._last_revision is None:
             self._last_revision = self.committed_revision()
         self._last_revision += 1
-        self._taken = not self.dry_run
         return self._last_revision
 
     def finish(self) -> None:
         """Before the commit: store the revision counter and notify other replicas."""
-        if self._taken and self._last_revision is not None:
+        if self._last_revision is not None and not self.dry_run:
             if self.is_postgres:
                 self.session.execute(
                     text("SELECT setval('revision_seq', :value)"), {"value": self._last_revision}
@@ -105,10 +103,14 @@ class WriteTransaction:
         # at commit then inserts the whole batch at once).
         with self.session.no_autoflush:
             row = self.session.get(StoredObject, key)
+        self._loaded(key, row)
+        return row
+
+    def _loaded(self, key: Key, row: StoredObject | None) -> None:
+        """What the store holds at `key`, read once for the rest of the transaction."""
         self._rows[key] = row
         if row is None:
             self._absent_before.add(key)
-        return row
 
     def prefetch(self, keys: Iterable[Key]) -> None:
         """Read the rows of many keys in one query (a group commit's writes name theirs)."""
@@ -121,10 +123,7 @@ class WriteTransaction:
             with self.session.no_autoflush:
                 found = {(r.kind, r.namespace, r.name): r for r in self.session.scalars(query)}
             for key in chunk:
-                row = found.get(key)
-                self._rows[key] = row
-                if row is None:
-                    self._absent_before.add(key)
+                self._loaded(key, found.get(key))
 
     def exists(self, kind: str, namespace: str, name: str) -> bool:
         return self.get(kind, namespace, name) is not None
@@ -201,7 +200,7 @@ class WriteTransaction:
         row.labels = labels
         row.annotations = annotations
         row.spec = spec
-        self._remember(row)
+        self._remember(kind, namespace, name, row)
         return row  # inserted or updated by the flush at commit (or before the next query)
 
     def delete(self, row: StoredObject) -> int:
@@ -209,18 +208,18 @@ class WriteTransaction:
         self.release_claims(row.kind, row.namespace, row.name)
         self.session.delete(row)
         self.session.flush()
-        key = (row.kind, row.namespace, row.name)
-        self._rows[key] = None
-        listed = self._kind_lists.get((row.kind, row.namespace))
-        if listed is not None:
-            listed.pop(row.name, None)
+        self._remember(row.kind, row.namespace, row.name, None)
         return revision
 
-    def _remember(self, row: StoredObject) -> None:
-        self._rows[(row.kind, row.namespace, row.name)] = row
-        listed = self._kind_lists.get((row.kind, row.namespace))
+    def _remember(self, kind: str, namespace: str, name: str, row: StoredObject | None) -> None:
+        """What this transaction wrote at a key (None: deleted), for its later reads."""
+        self._rows[(kind, namespace, name)] = row
+        listed = self._kind_lists.get((kind, namespace))
         if listed is not None:
-            listed[row.name] = row
+            if row is None:
+                listed.pop(name, None)
+            else:
+                listed[name] = row
 
     def rows_in_namespace(self, namespace: str) -> list[StoredObject]:
         query = select(StoredObject).where(StoredObject.namespace == namespace)
@@ -271,7 +270,6 @@ class WriteTransaction:
 
     def set_claims(self, kind: str, namespace: str, name: str, claims: Iterable[str]) -> None:
         self.release_claims(kind, namespace, name)
-        self.mutated = True
         for claim in sorted(set(claims)):
             self.session.add(Claim(claim=claim, kind=kind, namespace=namespace, name=name))
 
