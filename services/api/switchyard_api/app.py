@@ -112,9 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store, settings.node_ports, ClusterIPAllocator(parse_service_cidrs(settings.service_cidrs))
     )
     install_handlers(app)
-    app.add_middleware(metrics.middleware)
     app.add_middleware(docs_policy.SameOriginOnly)
-    app.add_middleware(access_log.AccessLog)
+    app.add_middleware(access_log.AccessLog, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AllowedMethods, routes=app.router.routes)
     app.add_middleware(SecurityHeaders)  # outermost: also on 413s and 503s

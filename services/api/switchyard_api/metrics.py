@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 
 class ApiMetrics:
@@ -44,31 +42,11 @@ class ApiMetrics:
             registry=self.registry,
         )
 
-    def middleware(self, app: ASGIApp) -> ASGIApp:
-        """Counts and times every HTTP request by route template (plain ASGI)."""
-
-        async def observe(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-            started = time.perf_counter()
-            status = 500
-
-            async def send_observed(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = int(message["status"])
-                await send(message)
-
-            try:
-                await app(scope, receive, send_observed)
-            finally:
-                route, method = _route_template(scope), scope["method"]
-                self.requests.labels(route, method, str(status)).inc()
-                elapsed = time.perf_counter() - started
-                self.latency.labels(route, method, str(status)).observe(elapsed)
-
-        return observe
+    def record_request(self, scope: Scope, status: int, seconds: float) -> None:
+        """One HTTP request, by route template (http/access_log.py times it)."""
+        route, method = _route_template(scope), scope["method"]
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route, method, str(status)).observe(seconds)
 
 
 def _route_template(scope: Scope) -> str:

@@ -1,6 +1,7 @@
 """One access-log line per request (logger `switchyard.access`): method, path, status,
 duration and the request id (taken from X-Request-ID or made up, and echoed back). Health
-and metrics probes are not logged.
+and metrics probes are not logged. The same timing and status feed the request metrics, so
+that a request is observed once.
 
 Plain ASGI, not Starlette's BaseHTTPMiddleware: that one costs a task group and two memory
 streams per request, a large share of a write's CPU time (benchmarks/api_writes.py)."""
@@ -11,7 +12,10 @@ import logging
 import time
 import uuid
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..metrics import ApiMetrics
 
 log = logging.getLogger("switchyard.access")
 PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -30,8 +34,9 @@ def _request_id(scope: Scope) -> str:
 
 
 class AccessLog:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,18 +51,14 @@ class AccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message = {
-                    **message,
-                    "headers": [
-                        *message.get("headers", []),
-                        (_REQUEST_ID_HEADER, request_id.encode()),
-                    ],
-                }
+                MutableHeaders(scope=message).append(REQUEST_ID, request_id)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            self.metrics.record_request(scope, status, elapsed)
             path = scope.get("path", "")
             if path not in PROBES:
                 client = scope.get("client")
@@ -71,7 +72,7 @@ class AccessLog:
                         "method": scope["method"],
                         "path": path,
                         "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": round(elapsed * 1000, 2),
                         "client": client[0] if client else None,
                     },
                 )
