@@ -4,6 +4,7 @@ status over REST."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -276,3 +277,40 @@ def test_reports_are_pruned_to_the_newest_per_node(
             )
             assert revisions == list(range(30, kept + 30))
     store.engine.dispose()
+
+
+def test_an_agent_ahead_of_the_replica_gets_a_delta_not_an_older_snapshot(
+    server: LiveServer,
+) -> None:
+    """Failover: the agent applied revision N+1 on a replica that was ahead; this one has
+    compiled only N. It must answer once it has caught up (a delta from N+1), never with a
+    snapshot of N, which would take the node back a revision."""
+    client = server.client()
+    tokens = seed(client)
+    current: int = client.get("/readyz").json()["revision"]
+
+    async def scenario() -> None:
+        agent = RawAgent(grpc_port(server), tokens["n1"])
+        await agent.hello("n1", last=current + 1)  # what the other replica had sent it
+
+        def write(address: str) -> None:
+            client.put(
+                "/v1/namespaces/default/services/web/endpoints",
+                json={"endpoints": [{"addresses": [address], "nodeName": "n2"}]},
+            ).raise_for_status()
+
+        def write_both() -> None:
+            time.sleep(0.3)  # revision N+1 lands after the Hello: the agent is current then
+            write("10.1.2.5")
+            time.sleep(0.3)
+            write("10.1.2.6")  # N+2: the first thing the agent must be sent
+
+        writer = asyncio.create_task(asyncio.to_thread(write_both))
+        first = await agent.receive()
+        await writer
+        assert first.WhichOneof("message") == "delta", first.WhichOneof("message")
+        assert first.delta.from_revision == current + 1
+        assert first.delta.to_revision >= current + 2
+        await agent.close()
+
+    asyncio.run(scenario())

@@ -34,6 +34,9 @@ T = TypeVar("T")
 _NOTHING: Mapping[str, NodeObject] = MappingProxyType({})
 _NO_REMOVALS: frozenset[str] = frozenset()
 GC_YOUNG_THRESHOLD = 50_000
+# How long a resuming agent that is ahead of this replica waits for it (catch-up intervals).
+RESUME_WAIT_INTERVALS = 3
+RESUME_POLL_SECONDS = 0.02
 
 
 class DistributionHub:
@@ -179,4 +182,13 @@ class DistributionHub:
         return await self.in_worker(self._snapshot, node)
 
     async def resume(self, node: str, revision: int) -> tuple[int, NodeDelta | None]:
+        """The delta that takes `node` from `revision` to this replica's. An agent coming from
+        a replica that was ahead holds a revision this one has not compiled yet: wait for the
+        catch-up (a few intervals at most) rather than answer with a snapshot of an older
+        revision, which would take the node back. A revision that never comes (a restored
+        database) still gets the snapshot, after the wait."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RESUME_WAIT_INTERVALS * self.catch_up_interval
+        while self.state.revision < revision and loop.time() < deadline:
+            await asyncio.sleep(RESUME_POLL_SECONDS)
         return await self.in_worker(self._resume, node, revision)
