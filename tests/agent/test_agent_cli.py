@@ -219,6 +219,14 @@ async def test_json_logs_and_healthz_while_the_controller_is_away(tmp_path: Path
                     await asyncio.sleep(0.05)
         assert health["controller"] == "disconnected"
         assert health["dataplanes"] == {"vpp": "connected", "gobgp": "connected"}
+        # /healthz can answer before the stream has logged its first failed attempt: read
+        # until it has (under load that takes a moment), then stop the agent.
+        assert proc.stderr is not None
+        lines: list[str] = []
+        while not any('"switchyard_agent.stream' in line for line in lines):
+            line = await asyncio.wait_for(proc.stderr.readline(), 10)
+            assert line, "the agent's log ended before its stream said anything"
+            lines.append(line.decode())
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 10) == 0
     finally:
@@ -226,7 +234,7 @@ async def test_json_logs_and_healthz_while_the_controller_is_away(tmp_path: Path
             proc.kill()
             await proc.wait()
     assert proc.stderr is not None
-    lines = (await proc.stderr.read()).decode().splitlines()
+    lines = "".join([*lines, (await proc.stderr.read()).decode()]).splitlines()
     entries = [json.loads(line) for line in lines]
     assert entries and all(e["node"] == "n7" for e in entries)
     for entry in entries:
